@@ -1,0 +1,960 @@
+//! The decision state machine. Events go in through [`Engine::handle`] with the current
+//! time; actions come out of [`Engine::poll_action`]. The engine reads no clock and does no
+//! I/O: the host performs probes and fallback reads and reports what came back.
+//!
+//! When to poll: after every call to `handle`, `begin_fallback` or `fallback_answered`,
+//! drain `poll_action` until it returns `None`. `poll_timeout` says when the next `Tick`
+//! is wanted; its answer may change after any of those calls.
+
+use crate::badge::{BadgeState, Verdict};
+use crate::health::{Circuit, EndpointHealth};
+use crate::method::{MethodClass, classify_method};
+use crate::outcome::{Failure, FailureKind, Observed, Outcome, classify};
+use crate::registry::{ChainId, ChainSpec, Registry, RegistryError, Verification};
+use crate::settings::{InvalidSetting, Mode, Settings};
+use crate::suggest::{AddChainParams, add_chain_params};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+
+pub type TabId = u32;
+
+/// Longest wallet identity (an EIP-6963 rdns) or method name accepted from a page.
+const MAX_NAME_LEN: usize = 64;
+/// Open tabs tracked at once; beyond this the least recently active is forgotten.
+const MAX_TABS: usize = 512;
+/// Fallback reads in progress at once across all tabs.
+const MAX_FALLBACKS: usize = 1024;
+/// How long "has recovered" stays in the badge sentence.
+const RECOVERED_NOTICE_MS: u64 = 30_000;
+/// Timed-out reads are remembered this many time-outs long so a late answer is not
+/// counted twice.
+const LATE_ANSWER_GRACE_FACTOR: u64 = 10;
+
+/// Milliseconds from JS arrive as floats (`performance.now()` differences); accept them and
+/// clamp instead of failing on a fraction or a negative.
+fn lenient_ms<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let v = f64::deserialize(d)?;
+    Ok(if v.is_finite() && v > 0.0 { v.min(u64::MAX as f64) as u64 } else { 0 })
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Event {
+    RequestStarted {
+        tab: TabId,
+        wallet: String,
+        chain_id: ChainId,
+        method: String,
+        request_id: u64,
+    },
+    RequestFinished {
+        tab: TabId,
+        wallet: String,
+        chain_id: ChainId,
+        method: String,
+        request_id: u64,
+        #[serde(deserialize_with = "lenient_ms")]
+        latency_ms: u64,
+        outcome: Observed,
+        #[serde(default)]
+        block_number: Option<u64>,
+    },
+    TabClosed {
+        tab: TabId,
+    },
+    /// A per-site mode for one tab, or `None` to follow the global setting.
+    TabMode {
+        tab: TabId,
+        mode: Option<Mode>,
+    },
+    Tick,
+    SettingsChanged {
+        settings: Settings,
+    },
+    ProbeAnswered {
+        probe_id: u64,
+        #[serde(deserialize_with = "lenient_ms")]
+        latency_ms: u64,
+        outcome: Observed,
+        /// The quantity the probe returned (chain id or block number) when it succeeded.
+        #[serde(default)]
+        value: Option<u64>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Policy {
+    /// Everything goes to the wallet, untouched.
+    Pass,
+    /// Reads go to the wallet; if it has not answered after `after_ms`, ask for a fallback.
+    Hedge { after_ms: u64 },
+    /// Reads go straight to a fallback (the wallet is asked only if that fails).
+    Reroute,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ProbeMethod {
+    #[serde(rename = "eth_chainId")]
+    ChainId,
+    #[serde(rename = "eth_blockNumber")]
+    BlockNumber,
+}
+
+impl ProbeMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ChainId => "eth_chainId",
+            Self::BlockNumber => "eth_blockNumber",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Action {
+    Policy { tab: TabId, wallet: String, chain_id: ChainId, policy: Policy },
+    Badge { tab: TabId, wallet: String, chain_id: ChainId, state: BadgeState, sentence: String },
+    Probe { probe_id: u64, chain_id: ChainId, url: String, method: ProbeMethod },
+    SuggestFix { tab: TabId, wallet: String, chain_id: ChainId, params: AddChainParams },
+}
+
+/// Why a page asks for a fallback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FallbackReason {
+    WalletError,
+    Hedge,
+    Reroute,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FallbackRequest {
+    pub tab: TabId,
+    pub wallet: String,
+    pub chain_id: ChainId,
+    pub method: String,
+    pub reason: FallbackReason,
+    #[serde(default)]
+    pub wallet_error: Option<Observed>,
+}
+
+/// The next step of serving one read from fallbacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FallbackStep {
+    /// Send the read to `url` within `timeout_ms`, then call `fallback_answered`.
+    Send { ticket: u64, url: String, timeout_ms: u64 },
+    /// The last answer came from `url` and is what the page gets.
+    Served { url: String },
+    /// Not served; the page gets the wallet's own answer.
+    Declined { reason: &'static str },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineError {
+    InvalidName(&'static str),
+    TooManyWallets,
+    Setting(InvalidSetting),
+    Registry(RegistryError),
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InvalidName(what) => write!(f, "invalid {what}: empty or over {MAX_NAME_LEN} bytes"),
+            Self::TooManyWallets => write!(f, "this tab already has the maximum number of tracked wallets"),
+            Self::Setting(e) => e.fmt(f),
+            Self::Registry(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InFlight {
+    wallet: String,
+    chain_id: ChainId,
+    started_ms: u64,
+    timed_out: bool,
+}
+
+/// What the engine knows of one wallet on one chain in one tab.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WalletState {
+    wallet: String,
+    chain_id: ChainId,
+    health: EndpointHealth,
+    published_policy: Option<Policy>,
+    published_badge: Option<(BadgeState, String)>,
+    fix_suggested: bool,
+    was_open: bool,
+    recovered_until_ms: u64,
+}
+
+impl WalletState {
+    fn new(wallet: &str, chain_id: ChainId) -> Self {
+        Self {
+            wallet: wallet.to_owned(),
+            chain_id,
+            health: EndpointHealth::default(),
+            published_policy: None,
+            published_badge: None,
+            fix_suggested: false,
+            was_open: false,
+            recovered_until_ms: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TabState {
+    wallets: Vec<WalletState>,
+    in_flight: BTreeMap<u64, InFlight>,
+    mode: Option<Mode>,
+    last_active_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ProbeInFlight {
+    chain_id: ChainId,
+    url: String,
+    method_is_chain_id: bool,
+    sent_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct FallbackInFlight {
+    tab: TabId,
+    wallet: String,
+    chain_id: ChainId,
+    method: String,
+    url: String,
+    tried: Vec<String>,
+    deadline_ms: u64,
+}
+
+/// Health the engine keeps across a service-worker restart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedState {
+    tabs: BTreeMap<TabId, TabState>,
+    endpoints: Vec<SavedEndpoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SavedEndpoint {
+    chain_id: ChainId,
+    url: String,
+    verification: Verification,
+    health: EndpointHealth,
+    last_probe_ms: Option<u64>,
+}
+
+/// One wallet's view for the popup.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WalletStatus {
+    pub wallet: String,
+    pub chain_id: ChainId,
+    pub chain_name: String,
+    pub state: BadgeState,
+    pub sentence: String,
+    pub latency_ms: Vec<u64>,
+    pub errors: Vec<u8>,
+    pub p50_ms: Option<u64>,
+    pub p95_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TabStatus {
+    pub mode: Mode,
+    pub wallets: Vec<WalletStatus>,
+}
+
+pub struct Engine {
+    settings: Settings,
+    registry: Registry,
+    tabs: BTreeMap<TabId, TabState>,
+    probes: BTreeMap<u64, ProbeInFlight>,
+    fallbacks: BTreeMap<u64, FallbackInFlight>,
+    next_id: u64,
+    now_ms: u64,
+    actions: VecDeque<Action>,
+}
+
+impl Engine {
+    pub fn new(settings: Settings, chains: Vec<ChainSpec>) -> Result<Self, EngineError> {
+        settings.validate().map_err(EngineError::Setting)?;
+        Ok(Self {
+            settings,
+            registry: Registry::from_specs(chains).map_err(EngineError::Registry)?,
+            tabs: BTreeMap::new(),
+            probes: BTreeMap::new(),
+            fallbacks: BTreeMap::new(),
+            next_id: 1,
+            now_ms: 0,
+            actions: VecDeque::new(),
+        })
+    }
+
+    /// Rebuilds an engine from fresh settings and chains plus saved health: endpoints are
+    /// matched by (chain, url), so endpoints the user removed meanwhile are dropped.
+    pub fn restore(
+        settings: Settings,
+        chains: Vec<ChainSpec>,
+        saved: SavedState,
+    ) -> Result<Self, EngineError> {
+        let mut engine = Self::new(settings, chains)?;
+        for s in saved.endpoints {
+            let endpoint = engine
+                .registry
+                .chain_mut(s.chain_id)
+                .and_then(|c| c.endpoint_index(&s.url).and_then(|i| c.endpoints.get_mut(i)));
+            if let Some(e) = endpoint {
+                e.verification = s.verification;
+                e.health = s.health;
+                e.last_probe_ms = s.last_probe_ms;
+            }
+        }
+        engine.tabs = saved.tabs;
+        engine.tabs.retain(|_, t| t.wallets.len() <= engine.settings.max_wallets_per_tab);
+        // Re-announce every verdict to the tabs that reconnect.
+        for tab in engine.tabs.values_mut() {
+            for w in &mut tab.wallets {
+                w.published_badge = None;
+                w.published_policy = None;
+            }
+        }
+        Ok(engine)
+    }
+
+    pub fn save(&self) -> SavedState {
+        let mut endpoints = Vec::new();
+        let mut chains: Vec<ChainId> =
+            self.tabs.values().flat_map(|t| t.wallets.iter().map(|w| w.chain_id)).collect();
+        chains.sort_unstable();
+        chains.dedup();
+        for chain in chains.iter().filter_map(|id| self.registry.chain(*id)) {
+            for e in chain.endpoints.iter().filter(|e| e.last_probe_ms.is_some()) {
+                endpoints.push(SavedEndpoint {
+                    chain_id: chain.spec.chain_id,
+                    url: e.url.clone(),
+                    verification: e.verification,
+                    health: e.health.clone(),
+                    last_probe_ms: e.last_probe_ms,
+                });
+            }
+        }
+        SavedState { tabs: self.tabs.clone(), endpoints }
+    }
+
+    /// The URL and method of a probe the engine asked for and has not had answered.
+    pub fn probe_target(&self, probe_id: u64) -> Option<(String, ProbeMethod)> {
+        self.probes.get(&probe_id).map(|p| {
+            (
+                p.url.clone(),
+                if p.method_is_chain_id { ProbeMethod::ChainId } else { ProbeMethod::BlockNumber },
+            )
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When the host should next send a `Tick`, or `None` when nothing is pending.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        if self.tabs.values().any(|t| t.in_flight.values().any(|f| !f.timed_out)) {
+            return Some(self.now_ms.saturating_add(self.settings.tick_interval_ms));
+        }
+        let circuits =
+            self.tabs.values().flat_map(|t| t.wallets.iter().filter_map(|w| w.health.next_change_ms()));
+        let probes = self.active_chains().into_iter().filter_map(|id| self.next_probe_due(id));
+        circuits.chain(probes).min()
+    }
+
+    pub fn handle(&mut self, event: Event, now_ms: u64) -> Result<(), EngineError> {
+        // Time never runs backwards inside the engine, whatever the host's clock does.
+        self.now_ms = self.now_ms.max(now_ms);
+        let now = self.now_ms;
+        match event {
+            Event::RequestStarted { tab, wallet, chain_id, method, request_id } => {
+                check_name(&wallet, "wallet")?;
+                check_name(&method, "method")?;
+                self.wallet_mut(tab, &wallet, chain_id)?;
+                let cap = self.settings.max_in_flight_per_tab;
+                if let Some(state) = self.tabs.get_mut(&tab)
+                    && classify_method(&method) == MethodClass::Read
+                    && state.in_flight.len() < cap
+                {
+                    state
+                        .in_flight
+                        .insert(request_id, InFlight { wallet, chain_id, started_ms: now, timed_out: false });
+                }
+                self.refresh_tab(tab);
+            }
+            Event::RequestFinished {
+                tab,
+                wallet,
+                chain_id,
+                method,
+                request_id,
+                latency_ms,
+                outcome,
+                block_number,
+            } => {
+                check_name(&wallet, "wallet")?;
+                check_name(&method, "method")?;
+                let already_counted = self
+                    .tabs
+                    .get_mut(&tab)
+                    .and_then(|t| t.in_flight.remove(&request_id))
+                    .is_some_and(|f| f.timed_out);
+                let class = classify_method(&method);
+                let best_head = self.registry.chain(chain_id).and_then(|c| c.best_verified_head());
+                let max_lag = self.settings.max_head_lag_blocks;
+                let settings = self.settings.clone();
+                let state = self.wallet_mut(tab, &wallet, chain_id)?;
+                if !already_counted && class != MethodClass::Wallet {
+                    let mut judged = classify(&outcome);
+                    if let (Outcome::Success, Some(head), "eth_blockNumber") =
+                        (judged, block_number, method.as_str())
+                    {
+                        state.health.record_head(head, now);
+                        if best_head.is_some_and(|best| best.saturating_sub(head) > max_lag) {
+                            judged = Outcome::Infra {
+                                failure: Failure { kind: FailureKind::StaleHead, retry_after_ms: None },
+                            };
+                        }
+                    }
+                    state.health.record(now, latency_ms, &judged, &settings);
+                }
+                self.refresh_tab(tab);
+            }
+            Event::TabClosed { tab } => {
+                self.tabs.remove(&tab);
+                self.fallbacks.retain(|_, f| f.tab != tab);
+            }
+            Event::TabMode { tab, mode } => {
+                if let Some(state) = self.tabs.get_mut(&tab) {
+                    state.mode = mode;
+                }
+                self.refresh_tab(tab);
+            }
+            Event::Tick => self.tick(),
+            Event::SettingsChanged { settings } => {
+                settings.validate().map_err(EngineError::Setting)?;
+                self.settings = settings;
+                self.refresh_all();
+            }
+            Event::ProbeAnswered { probe_id, latency_ms, outcome, value } => {
+                self.probe_answered(probe_id, latency_ms, &outcome, value);
+            }
+        }
+        self.schedule_probes();
+        Ok(())
+    }
+
+    fn tick(&mut self) {
+        let now = self.now_ms;
+        let settings = self.settings.clone();
+        let timeout =
+            Outcome::Infra { failure: Failure { kind: FailureKind::Timeout, retry_after_ms: None } };
+        let grace = settings.request_timeout_ms.saturating_mul(LATE_ANSWER_GRACE_FACTOR);
+        for tab in self.tabs.values_mut() {
+            let mut expired = Vec::new();
+            for flight in tab.in_flight.values_mut() {
+                let age = now.saturating_sub(flight.started_ms);
+                if !flight.timed_out && age >= settings.request_timeout_ms {
+                    flight.timed_out = true;
+                    expired.push((flight.wallet.clone(), flight.chain_id, age));
+                }
+            }
+            tab.in_flight.retain(|_, f| !f.timed_out || now.saturating_sub(f.started_ms) < grace);
+            for (wallet, chain_id, age) in expired {
+                if let Some(w) = tab.wallets.iter_mut().find(|w| w.wallet == wallet && w.chain_id == chain_id)
+                {
+                    w.health.record(now, age, &timeout, &settings);
+                }
+            }
+            for w in &mut tab.wallets {
+                w.health.advance(now, &settings);
+            }
+        }
+        for chain in self.registry.chains_mut() {
+            for e in &mut chain.endpoints {
+                e.health.advance(now, &settings);
+            }
+        }
+        let probe_expiry = settings.probe_timeout_ms.saturating_mul(2);
+        self.probes.retain(|_, p| now.saturating_sub(p.sent_ms) < probe_expiry);
+        self.fallbacks.retain(|_, f| now < f.deadline_ms.saturating_add(settings.probe_timeout_ms));
+        self.refresh_all();
+    }
+
+    fn probe_answered(&mut self, probe_id: u64, latency_ms: u64, outcome: &Observed, value: Option<u64>) {
+        let Some(probe) = self.probes.remove(&probe_id) else { return };
+        let now = self.now_ms;
+        let settings = self.settings.clone();
+        let Some(chain) = self.registry.chain_mut(probe.chain_id) else { return };
+        let Some(endpoint) = chain.endpoint_index(&probe.url).and_then(|i| chain.endpoints.get_mut(i)) else {
+            return;
+        };
+        let mut judged = classify(outcome);
+        match (judged, value, probe.method_is_chain_id) {
+            (Outcome::Success, Some(id), true) if id == probe.chain_id => {
+                endpoint.verification = Verification::Verified
+            }
+            (Outcome::Success, Some(id), true) => {
+                endpoint.verification = Verification::WrongChain { reported: id };
+                judged = Outcome::Infra {
+                    failure: Failure { kind: FailureKind::WrongChain, retry_after_ms: None },
+                };
+            }
+            (Outcome::Success, Some(head), false) => endpoint.health.record_head(head, now),
+            (Outcome::Success, None, _) => {
+                judged = Outcome::Infra {
+                    failure: Failure { kind: FailureKind::Malformed, retry_after_ms: None },
+                };
+            }
+            _ => {}
+        }
+        endpoint.health.record(now, latency_ms, &judged, &settings);
+        self.refresh_chain(probe.chain_id);
+    }
+
+    /// Starts serving one read from fallbacks. The host assigns nothing: the engine
+    /// returns the ticket to quote in `fallback_answered`.
+    pub fn begin_fallback(&mut self, request: FallbackRequest, now_ms: u64) -> FallbackStep {
+        self.now_ms = self.now_ms.max(now_ms);
+        let now = self.now_ms;
+        if classify_method(&request.method) != MethodClass::Read {
+            return FallbackStep::Declined { reason: "only read requests are ever served by a fallback" };
+        }
+        let Some(state) = self.tabs.get(&request.tab) else {
+            return FallbackStep::Declined { reason: "this tab has no wallet activity" };
+        };
+        if state.mode.unwrap_or(self.settings.mode) != Mode::Protect {
+            return FallbackStep::Declined { reason: "reads are only rerouted in Protect mode" };
+        }
+        let policy = state
+            .wallets
+            .iter()
+            .find(|w| w.wallet == request.wallet && w.chain_id == request.chain_id)
+            .and_then(|w| w.published_policy)
+            .unwrap_or(Policy::Pass);
+        let allowed = match request.reason {
+            FallbackReason::WalletError => {
+                request.wallet_error.as_ref().is_some_and(|e| classify(e).failure().is_some())
+            }
+            FallbackReason::Hedge => matches!(policy, Policy::Hedge { .. } | Policy::Reroute),
+            FallbackReason::Reroute => policy == Policy::Reroute,
+        };
+        if !allowed {
+            return FallbackStep::Declined { reason: "the wallet's answer stands" };
+        }
+        if self.fallbacks.len() >= MAX_FALLBACKS {
+            return FallbackStep::Declined { reason: "too many fallback reads in progress" };
+        }
+        let flight = FallbackInFlight {
+            tab: request.tab,
+            wallet: request.wallet,
+            chain_id: request.chain_id,
+            method: request.method,
+            url: String::new(),
+            tried: Vec::new(),
+            deadline_ms: now.saturating_add(self.settings.fallback_budget_ms),
+        };
+        let ticket = self.next_id();
+        self.next_fallback_attempt(ticket, flight)
+    }
+
+    /// Reports the answer of a fallback read started by `FallbackStep::Send`.
+    pub fn fallback_answered(
+        &mut self,
+        ticket: u64,
+        latency_ms: u64,
+        outcome: &Observed,
+        block_number: Option<u64>,
+        now_ms: u64,
+    ) -> FallbackStep {
+        self.now_ms = self.now_ms.max(now_ms);
+        let now = self.now_ms;
+        let Some(flight) = self.fallbacks.remove(&ticket) else {
+            return FallbackStep::Declined { reason: "unknown or expired fallback ticket" };
+        };
+        let settings = self.settings.clone();
+        let Some(chain) = self.registry.chain_mut(flight.chain_id) else {
+            return FallbackStep::Declined { reason: "the chain is no longer known" };
+        };
+        let best = chain.best_verified_head();
+        let Some(endpoint) = chain.endpoint_index(&flight.url).and_then(|i| chain.endpoints.get_mut(i))
+        else {
+            return FallbackStep::Declined { reason: "the endpoint was removed" };
+        };
+        let mut judged = classify(outcome);
+        if let (Outcome::Success, Some(head), "eth_blockNumber") =
+            (judged, block_number, flight.method.as_str())
+        {
+            endpoint.health.record_head(head, now);
+            if best.is_some_and(|b| b.saturating_sub(head) > settings.max_head_lag_blocks) {
+                judged = Outcome::Infra {
+                    failure: Failure { kind: FailureKind::StaleHead, retry_after_ms: None },
+                };
+            }
+        }
+        endpoint.health.record(now, latency_ms, &judged, &settings);
+        if judged.failure().is_none() {
+            let (tab, url) = (flight.tab, flight.url.clone());
+            self.refresh_tab(tab);
+            return FallbackStep::Served { url };
+        }
+        self.refresh_chain(flight.chain_id);
+        self.next_fallback_attempt(ticket, flight)
+    }
+
+    fn next_fallback_attempt(&mut self, ticket: u64, mut flight: FallbackInFlight) -> FallbackStep {
+        let now = self.now_ms;
+        if now >= flight.deadline_ms {
+            return FallbackStep::Declined { reason: "the fallbacks ran out of time" };
+        }
+        let next = self.registry.chain(flight.chain_id).and_then(|c| {
+            c.servable_indices(&self.settings, now)
+                .into_iter()
+                .filter_map(|i| c.endpoints.get(i))
+                .find(|e| !flight.tried.contains(&e.url))
+                .map(|e| e.url.clone())
+        });
+        let Some(url) = next else {
+            return FallbackStep::Declined {
+                reason: if flight.tried.is_empty() {
+                    "no verified fallback endpoint is available"
+                } else {
+                    "every fallback endpoint failed"
+                },
+            };
+        };
+        let timeout_ms = self.settings.probe_timeout_ms.min(flight.deadline_ms - now);
+        flight.tried.push(url.clone());
+        flight.url = url.clone();
+        self.fallbacks.insert(ticket, flight);
+        FallbackStep::Send { ticket, url, timeout_ms }
+    }
+
+    /// The popup's view of one tab.
+    pub fn status(&self, tab: TabId) -> TabStatus {
+        let state = self.tabs.get(&tab);
+        let mode = state.and_then(|t| t.mode).unwrap_or(self.settings.mode);
+        let wallets = state
+            .map(|t| {
+                t.wallets
+                    .iter()
+                    .map(|w| {
+                        let (badge, sentence) =
+                            self.verdict(t, w).unwrap_or((BadgeState::Healthy, String::new()));
+                        WalletStatus {
+                            wallet: w.wallet.clone(),
+                            chain_id: w.chain_id,
+                            chain_name: self.registry.chain_name(w.chain_id),
+                            state: badge,
+                            sentence,
+                            latency_ms: w.health.samples().map(|s| s.latency_ms).collect(),
+                            errors: w.health.samples().map(|s| u8::from(s.failure.is_some())).collect(),
+                            p50_ms: w.health.latency_percentile(50),
+                            p95_ms: w.health.latency_percentile(95),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        TabStatus { mode, wallets }
+    }
+
+    fn next_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        id
+    }
+
+    fn wallet_mut(
+        &mut self,
+        tab: TabId,
+        wallet: &str,
+        chain_id: ChainId,
+    ) -> Result<&mut WalletState, EngineError> {
+        if !self.tabs.contains_key(&tab) && self.tabs.len() >= MAX_TABS {
+            let stalest = self.tabs.iter().min_by_key(|(_, t)| t.last_active_ms).map(|(id, _)| *id);
+            if let Some(id) = stalest {
+                self.tabs.remove(&id);
+            }
+        }
+        let max_wallets = self.settings.max_wallets_per_tab;
+        let state = self.tabs.entry(tab).or_default();
+        state.last_active_ms = self.now_ms;
+        let index = match state.wallets.iter().position(|w| w.wallet == wallet && w.chain_id == chain_id) {
+            Some(i) => i,
+            None if state.wallets.len() >= max_wallets => return Err(EngineError::TooManyWallets),
+            None => {
+                state.wallets.push(WalletState::new(wallet, chain_id));
+                state.wallets.len() - 1
+            }
+        };
+        state.wallets.get_mut(index).ok_or(EngineError::TooManyWallets)
+    }
+
+    fn active_chains(&self) -> Vec<ChainId> {
+        let mut chains: Vec<ChainId> =
+            self.tabs.values().flat_map(|t| t.wallets.iter().map(|w| w.chain_id)).collect();
+        chains.sort_unstable();
+        chains.dedup();
+        chains
+    }
+
+    /// Whether any tab's wallet on this chain is less than healthy: probes then run faster.
+    fn chain_troubled(&self, chain_id: ChainId) -> bool {
+        self.tabs.values().any(|t| {
+            t.wallets.iter().any(|w| {
+                w.chain_id == chain_id
+                    && w.published_badge.as_ref().is_some_and(|(s, _)| *s != BadgeState::Healthy)
+            })
+        })
+    }
+
+    fn probe_interval(&self, chain_id: ChainId) -> u64 {
+        if self.chain_troubled(chain_id) {
+            self.settings.probe_interval_degraded_ms
+        } else {
+            self.settings.probe_interval_healthy_ms
+        }
+    }
+
+    fn next_probe_due(&self, chain_id: ChainId) -> Option<u64> {
+        let chain = self.registry.chain(chain_id)?;
+        let interval = self.probe_interval(chain_id);
+        chain
+            .candidate_indices(&self.settings, self.now_ms)
+            .into_iter()
+            .filter_map(|i| chain.endpoints.get(i))
+            .map(|e| {
+                e.last_probe_ms
+                    .map_or(self.now_ms, |t| t.saturating_add(interval))
+                    .max(e.health.backoff_until_ms())
+            })
+            .min()
+    }
+
+    /// Asks for the probes that are due: `eth_chainId` once per endpoint, then
+    /// `eth_blockNumber` per candidate at the interval the chain's state calls for. Only
+    /// chains that an open tab uses are probed.
+    fn schedule_probes(&mut self) {
+        let now = self.now_ms;
+        for chain_id in self.active_chains() {
+            let interval = self.probe_interval(chain_id);
+            let Some(chain) = self.registry.chain(chain_id) else { continue };
+            let mut due = Vec::new();
+            for i in chain.candidate_indices(&self.settings, now) {
+                let Some(e) = chain.endpoints.get(i) else { continue };
+                let busy = self.probes.values().any(|p| p.chain_id == chain_id && p.url == e.url);
+                let stale = e.last_probe_ms.is_none_or(|t| now.saturating_sub(t) >= interval);
+                let unverified = e.verification == Verification::Unverified;
+                if !busy && (unverified || stale) {
+                    due.push((e.url.clone(), unverified));
+                }
+            }
+            for (url, unverified) in due {
+                let probe_id = self.next_id();
+                if let Some(e) = self
+                    .registry
+                    .chain_mut(chain_id)
+                    .and_then(|c| c.endpoint_index(&url).and_then(|i| c.endpoints.get_mut(i)))
+                {
+                    e.last_probe_ms = Some(now);
+                }
+                self.probes.insert(
+                    probe_id,
+                    ProbeInFlight {
+                        chain_id,
+                        url: url.clone(),
+                        method_is_chain_id: unverified,
+                        sent_ms: now,
+                    },
+                );
+                let method = if unverified { ProbeMethod::ChainId } else { ProbeMethod::BlockNumber };
+                self.actions.push_back(Action::Probe { probe_id, chain_id, url, method });
+            }
+        }
+    }
+
+    fn refresh_all(&mut self) {
+        let tabs: Vec<TabId> = self.tabs.keys().copied().collect();
+        for tab in tabs {
+            self.refresh_tab(tab);
+        }
+    }
+
+    fn refresh_chain(&mut self, chain_id: ChainId) {
+        let tabs: Vec<TabId> = self
+            .tabs
+            .iter()
+            .filter(|(_, t)| t.wallets.iter().any(|w| w.chain_id == chain_id))
+            .map(|(id, _)| *id)
+            .collect();
+        for tab in tabs {
+            self.refresh_tab(tab);
+        }
+    }
+
+    /// Recomputes every verdict of one tab and emits what changed.
+    fn refresh_tab(&mut self, tab_id: TabId) {
+        let Some(tab) = self.tabs.get(&tab_id) else { return };
+        let mut updates = Vec::new();
+        for (i, w) in tab.wallets.iter().enumerate() {
+            let Some((state, sentence)) = self.verdict(tab, w) else { continue };
+            let policy = self.policy(tab, w, state);
+            let fix = self.fix_for(tab, w, state);
+            updates.push((i, state, sentence, policy, fix));
+        }
+        let now = self.now_ms;
+        let Some(tab) = self.tabs.get_mut(&tab_id) else { return };
+        for (i, state, sentence, policy, fix) in updates {
+            let Some(w) = tab.wallets.get_mut(i) else { continue };
+            let open = w.health.circuit() != Circuit::Closed;
+            if w.was_open && !open {
+                w.recovered_until_ms = now.saturating_add(RECOVERED_NOTICE_MS);
+            }
+            w.was_open = open;
+            let badge = (state, sentence);
+            if w.published_badge.as_ref() != Some(&badge) {
+                self.actions.push_back(Action::Badge {
+                    tab: tab_id,
+                    wallet: w.wallet.clone(),
+                    chain_id: w.chain_id,
+                    state: badge.0,
+                    sentence: badge.1.clone(),
+                });
+                w.published_badge = Some(badge);
+            }
+            if w.published_policy != Some(policy) {
+                self.actions.push_back(Action::Policy {
+                    tab: tab_id,
+                    wallet: w.wallet.clone(),
+                    chain_id: w.chain_id,
+                    policy,
+                });
+                w.published_policy = Some(policy);
+            }
+            match fix {
+                Some(params) if !w.fix_suggested => {
+                    w.fix_suggested = true;
+                    self.actions.push_back(Action::SuggestFix {
+                        tab: tab_id,
+                        wallet: w.wallet.clone(),
+                        chain_id: w.chain_id,
+                        params,
+                    });
+                }
+                None if state == BadgeState::Healthy => w.fix_suggested = false,
+                _ => {}
+            }
+        }
+    }
+
+    fn mode(&self, tab: &TabState) -> Mode {
+        tab.mode.unwrap_or(self.settings.mode)
+    }
+
+    /// The best fallback that may serve reads now: (url, host, latency).
+    fn best_fallback(&self, chain_id: ChainId) -> Option<(&str, &str, Option<u64>)> {
+        let chain = self.registry.chain(chain_id)?;
+        let i = chain.servable_indices(&self.settings, self.now_ms).into_iter().next()?;
+        chain.endpoints.get(i).map(|e| (e.url.as_str(), e.host(), e.health.ewma_ms()))
+    }
+
+    fn verdict(&self, tab: &TabState, w: &WalletState) -> Option<(BadgeState, String)> {
+        let now = self.now_ms;
+        let mode = self.mode(tab);
+        let oldest_wait = tab
+            .in_flight
+            .values()
+            .filter(|f| !f.timed_out && f.wallet == w.wallet && f.chain_id == w.chain_id)
+            .map(|f| now.saturating_sub(f.started_ms))
+            .max()
+            .filter(|age| *age >= self.settings.slow_request_ms);
+        let fallback = self.best_fallback(w.chain_id).map(|(_, host, ms)| (host, ms));
+        let slow_tail =
+            w.health.latency_percentile(95).is_some_and(|p95| p95 >= self.settings.slow_request_ms);
+        let state = match w.health.circuit() {
+            Circuit::Open { .. } | Circuit::HalfOpen { .. }
+                if mode == Mode::Protect && fallback.is_some() =>
+            {
+                BadgeState::Rerouting
+            }
+            Circuit::Open { .. } | Circuit::HalfOpen { .. } => BadgeState::Failing,
+            Circuit::Closed if w.health.consecutive_failures() > 0 || oldest_wait.is_some() || slow_tail => {
+                BadgeState::Degraded
+            }
+            Circuit::Closed => BadgeState::Healthy,
+        };
+        let (failures, samples) = w.health.error_counts();
+        let chain_name = self.registry.chain_name(w.chain_id);
+        let verdict = Verdict {
+            chain_name: &chain_name,
+            state,
+            failures,
+            samples,
+            cause: w.health.dominant_failure(),
+            waiting_ms: oldest_wait,
+            p50_ms: w.health.latency_percentile(50),
+            mode,
+            fallback,
+            recovered: now < w.recovered_until_ms || (w.was_open && w.health.circuit() == Circuit::Closed),
+        };
+        Some((state, verdict.sentence()))
+    }
+
+    fn policy(&self, tab: &TabState, w: &WalletState, state: BadgeState) -> Policy {
+        if self.mode(tab) != Mode::Protect || self.best_fallback(w.chain_id).is_none() {
+            return Policy::Pass;
+        }
+        match (w.health.circuit(), state) {
+            (Circuit::Open { .. }, _) => Policy::Reroute,
+            (Circuit::HalfOpen { .. }, _) | (Circuit::Closed, BadgeState::Degraded) => {
+                Policy::Hedge { after_ms: self.hedge_delay(&w.health) }
+            }
+            _ => Policy::Pass,
+        }
+    }
+
+    /// max(floor, p95 × k), capped: hedging sooner than the wallet's own tail would only
+    /// add load; later would leave the user waiting.
+    fn hedge_delay(&self, health: &EndpointHealth) -> u64 {
+        let s = &self.settings;
+        let p95 = health.latency_percentile(95).unwrap_or(0) as f64;
+        let scaled = (p95 * s.hedge_p95_factor).min(s.hedge_max_ms as f64) as u64;
+        scaled.max(s.hedge_floor_ms).min(s.hedge_max_ms.max(s.hedge_floor_ms))
+    }
+
+    fn fix_for(&self, tab: &TabState, w: &WalletState, state: BadgeState) -> Option<AddChainParams> {
+        if self.mode(tab) == Mode::Observe || !matches!(state, BadgeState::Failing | BadgeState::Rerouting) {
+            return None;
+        }
+        let spec = &self.registry.chain(w.chain_id)?.spec;
+        let (url, _, _) = self.best_fallback(w.chain_id)?;
+        Some(add_chain_params(spec, url))
+    }
+}
+
+fn check_name(name: &str, what: &'static str) -> Result<(), EngineError> {
+    if name.is_empty() || name.len() > MAX_NAME_LEN { Err(EngineError::InvalidName(what)) } else { Ok(()) }
+}

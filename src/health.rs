@@ -1,0 +1,306 @@
+//! Health of one endpoint (a fallback, or the wallet itself on one chain): latency, a
+//! sliding error window, a circuit breaker, its head, and rate-limit backoff.
+
+use crate::outcome::{Failure, FailureKind, Outcome};
+use crate::settings::Settings;
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// EWMA weight of the newest sample: recent enough to follow a provider getting slow,
+/// smooth enough to ignore one slow block.
+const EWMA_ALPHA: f64 = 0.2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sample {
+    pub at_ms: u64,
+    pub latency_ms: u64,
+    pub failure: Option<FailureKind>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum Circuit {
+    Closed,
+    Open { until_ms: u64 },
+    HalfOpen { successes: u32 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub number: u64,
+    pub seen_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointHealth {
+    samples: VecDeque<Sample>,
+    ewma_ms: Option<f64>,
+    consecutive_failures: u32,
+    circuit: Circuit,
+    /// Opens since the circuit last closed: the cooldown doubles with each.
+    repeated_opens: u32,
+    head: Option<Head>,
+    backoff_until_ms: u64,
+}
+
+impl Default for EndpointHealth {
+    fn default() -> Self {
+        Self {
+            samples: VecDeque::new(),
+            ewma_ms: None,
+            consecutive_failures: 0,
+            circuit: Circuit::Closed,
+            repeated_opens: 0,
+            head: None,
+            backoff_until_ms: 0,
+        }
+    }
+}
+
+impl EndpointHealth {
+    /// Records a finished request. Dapp outcomes count as the node answering.
+    pub fn record(&mut self, now_ms: u64, latency_ms: u64, outcome: &Outcome, settings: &Settings) {
+        let failure = outcome.failure();
+        self.samples.push_back(Sample { at_ms: now_ms, latency_ms, failure: failure.map(|f| f.kind) });
+        self.trim(now_ms, settings);
+        match failure {
+            Some(f) => self.on_failure(now_ms, f, settings),
+            None => self.on_success(latency_ms, settings),
+        }
+    }
+
+    fn on_success(&mut self, latency_ms: u64, settings: &Settings) {
+        let sample = latency_ms as f64;
+        self.ewma_ms = Some(match self.ewma_ms {
+            Some(prev) => prev + EWMA_ALPHA * (sample - prev),
+            None => sample,
+        });
+        self.consecutive_failures = 0;
+        if let Circuit::HalfOpen { successes } = self.circuit {
+            let successes = successes + 1;
+            self.circuit = if successes >= settings.close_after_successes {
+                self.repeated_opens = 0;
+                Circuit::Closed
+            } else {
+                Circuit::HalfOpen { successes }
+            };
+        }
+    }
+
+    fn on_failure(&mut self, now_ms: u64, failure: Failure, settings: &Settings) {
+        self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+        if let Some(retry_ms) = failure.retry_after_ms {
+            self.backoff_until_ms = self.backoff_until_ms.max(now_ms.saturating_add(retry_ms));
+        }
+        let should_open = match self.circuit {
+            Circuit::HalfOpen { .. } => true,
+            Circuit::Open { .. } => false,
+            Circuit::Closed => {
+                let (failures, total) = self.error_counts();
+                self.consecutive_failures >= settings.open_after_consecutive_failures
+                    || (total >= settings.error_rate_min_samples as usize
+                        && failures as f64 / total as f64 >= settings.open_error_rate)
+            }
+        };
+        if should_open {
+            let exponent = self.repeated_opens.min(16);
+            let cooldown = settings.cooldown_ms.saturating_mul(1 << exponent).min(settings.max_cooldown_ms);
+            self.repeated_opens = self.repeated_opens.saturating_add(1);
+            self.circuit = Circuit::Open { until_ms: now_ms.saturating_add(cooldown) };
+        }
+    }
+
+    fn trim(&mut self, now_ms: u64, settings: &Settings) {
+        while self.samples.len() > settings.window_size {
+            self.samples.pop_front();
+        }
+        while self.samples.front().is_some_and(|s| now_ms.saturating_sub(s.at_ms) > settings.window_ms) {
+            self.samples.pop_front();
+        }
+    }
+
+    /// Moves an open circuit to half-open once its cooldown has passed and ages the window.
+    pub fn advance(&mut self, now_ms: u64, settings: &Settings) {
+        if let Circuit::Open { until_ms } = self.circuit
+            && now_ms >= until_ms
+        {
+            self.circuit = Circuit::HalfOpen { successes: 0 };
+        }
+        self.trim(now_ms, settings);
+    }
+
+    pub fn circuit(&self) -> Circuit {
+        self.circuit
+    }
+
+    /// When the circuit will next change by itself.
+    pub fn next_change_ms(&self) -> Option<u64> {
+        match self.circuit {
+            Circuit::Open { until_ms } => Some(until_ms),
+            _ => None,
+        }
+    }
+
+    /// Whether requests may be sent to it now: circuit not open, no Retry-After pending.
+    pub fn usable(&self, now_ms: u64) -> bool {
+        !matches!(self.circuit, Circuit::Open { .. }) && now_ms >= self.backoff_until_ms
+    }
+
+    pub fn backoff_until_ms(&self) -> u64 {
+        self.backoff_until_ms
+    }
+
+    /// (infrastructure failures, samples) in the window.
+    pub fn error_counts(&self) -> (usize, usize) {
+        let failures = self.samples.iter().filter(|s| s.failure.is_some()).count();
+        (failures, self.samples.len())
+    }
+
+    pub fn consecutive_failures(&self) -> u32 {
+        self.consecutive_failures
+    }
+
+    /// The most frequent failure kind in the window (the newest wins ties).
+    pub fn dominant_failure(&self) -> Option<FailureKind> {
+        let mut best: Option<(FailureKind, usize)> = None;
+        for kind in self.samples.iter().rev().filter_map(|s| s.failure) {
+            let count = self.samples.iter().filter(|s| s.failure == Some(kind)).count();
+            if best.is_none_or(|(_, n)| count > n) {
+                best = Some((kind, count));
+            }
+        }
+        best.map(|(kind, _)| kind)
+    }
+
+    /// Latency percentile (0..=100) of successful requests in the window.
+    pub fn latency_percentile(&self, percentile: u8) -> Option<u64> {
+        let mut latencies: Vec<u64> =
+            self.samples.iter().filter(|s| s.failure.is_none()).map(|s| s.latency_ms).collect();
+        if latencies.is_empty() {
+            return None;
+        }
+        latencies.sort_unstable();
+        let rank = (latencies.len() - 1) * usize::from(percentile.min(100)) / 100;
+        latencies.get(rank).copied()
+    }
+
+    pub fn ewma_ms(&self) -> Option<u64> {
+        self.ewma_ms.map(|v| v.round() as u64)
+    }
+
+    pub fn samples(&self) -> impl Iterator<Item = &Sample> {
+        self.samples.iter()
+    }
+
+    pub fn record_head(&mut self, number: u64, now_ms: u64) {
+        if self.head.is_none_or(|h| number >= h.number) {
+            self.head = Some(Head { number, seen_ms: now_ms });
+        }
+    }
+
+    pub fn head(&self) -> Option<Head> {
+        self.head
+    }
+
+    /// Blocks behind `best`, when the head is known.
+    pub fn head_lag(&self, best: u64) -> Option<u64> {
+        self.head.map(|h| best.saturating_sub(h.number))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::DappOutcome;
+
+    fn fail(kind: FailureKind) -> Outcome {
+        Outcome::Infra { failure: Failure { kind, retry_after_ms: None } }
+    }
+
+    #[test]
+    fn opens_after_consecutive_failures_and_recovers_through_half_open() {
+        let s = Settings::default();
+        let mut h = EndpointHealth::default();
+        for t in 0..2 {
+            h.record(t, 10, &fail(FailureKind::Timeout), &s);
+        }
+        assert_eq!(h.circuit(), Circuit::Closed);
+        h.record(2, 10, &fail(FailureKind::Timeout), &s);
+        assert_eq!(h.circuit(), Circuit::Open { until_ms: 2 + s.cooldown_ms });
+        assert!(!h.usable(3));
+        h.advance(2 + s.cooldown_ms, &s);
+        assert_eq!(h.circuit(), Circuit::HalfOpen { successes: 0 });
+        h.record(6000, 10, &Outcome::Success, &s);
+        h.record(6001, 10, &Outcome::Success, &s);
+        assert_eq!(h.circuit(), Circuit::Closed);
+    }
+
+    #[test]
+    fn cooldown_doubles_on_repeated_opens() {
+        let s = Settings::default();
+        let mut h = EndpointHealth::default();
+        for t in 0..3 {
+            h.record(t, 10, &fail(FailureKind::Transport), &s);
+        }
+        h.advance(10_000, &s);
+        h.record(10_000, 10, &fail(FailureKind::Transport), &s);
+        assert_eq!(h.circuit(), Circuit::Open { until_ms: 10_000 + 2 * s.cooldown_ms });
+    }
+
+    #[test]
+    fn dapp_outcomes_never_hurt() {
+        let s = Settings::default();
+        let mut h = EndpointHealth::default();
+        for t in 0..20 {
+            h.record(t, 10, &Outcome::Dapp { kind: DappOutcome::Reverted }, &s);
+        }
+        assert_eq!(h.error_counts(), (0, 20));
+        assert_eq!(h.circuit(), Circuit::Closed);
+    }
+
+    #[test]
+    fn error_rate_opens_a_flapping_endpoint() {
+        let s = Settings::default();
+        let mut h = EndpointHealth::default();
+        for t in 0..9 {
+            let o = if t % 2 == 0 { fail(FailureKind::HttpStatus) } else { Outcome::Success };
+            h.record(t, 10, &o, &s);
+        }
+        assert!(matches!(h.circuit(), Circuit::Open { .. }));
+    }
+
+    #[test]
+    fn retry_after_is_honoured() {
+        let s = Settings::default();
+        let mut h = EndpointHealth::default();
+        let limited = Outcome::Infra {
+            failure: Failure { kind: FailureKind::RateLimited, retry_after_ms: Some(9_000) },
+        };
+        h.record(1_000, 5, &limited, &s);
+        assert!(!h.usable(9_999));
+        assert!(h.usable(10_000));
+    }
+
+    #[test]
+    fn percentiles_and_window_age() {
+        let s = Settings::default();
+        let mut h = EndpointHealth::default();
+        for (t, l) in [10, 20, 30, 40, 100].iter().enumerate() {
+            h.record(t as u64, *l, &Outcome::Success, &s);
+        }
+        assert_eq!(h.latency_percentile(50), Some(30));
+        assert_eq!(h.latency_percentile(95), Some(40));
+        assert_eq!(h.latency_percentile(100), Some(100));
+        h.advance(s.window_ms + 10, &s);
+        assert_eq!(h.latency_percentile(50), None);
+    }
+
+    #[test]
+    fn head_only_moves_forward() {
+        let mut h = EndpointHealth::default();
+        h.record_head(10, 0);
+        h.record_head(8, 1);
+        assert_eq!(h.head().map(|x| x.number), Some(10));
+        assert_eq!(h.head_lag(14), Some(4));
+    }
+}

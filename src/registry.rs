@@ -1,0 +1,286 @@
+//! Chains and their fallback endpoints, as the extension's own registry knows them.
+//! Nothing a page says ever adds an endpoint: only the host (bundled defaults, the user's
+//! options, managed policy) does.
+
+use crate::health::EndpointHealth;
+use crate::settings::{Settings, Tracking};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub type ChainId = u64;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NativeCurrency {
+    pub name: String,
+    pub symbol: String,
+    pub decimals: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RpcSpec {
+    pub url: String,
+    pub tracking: Tracking,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// One chain as `shared/data/chains.json` describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainSpec {
+    pub chain_id: ChainId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_name: Option<String>,
+    pub native_currency: NativeCurrency,
+    #[serde(default)]
+    pub block_explorer_urls: Vec<String>,
+    #[serde(default)]
+    pub rpcs: Vec<RpcSpec>,
+}
+
+/// Whether the endpoint's `eth_chainId` matched the chain it is listed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum Verification {
+    Unverified,
+    Verified,
+    WrongChain { reported: ChainId },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoint {
+    pub url: String,
+    pub tracking: Tracking,
+    pub verification: Verification,
+    pub health: EndpointHealth,
+    pub last_probe_ms: Option<u64>,
+}
+
+impl Endpoint {
+    fn new(spec: &RpcSpec) -> Self {
+        Self {
+            url: spec.url.clone(),
+            tracking: spec.tracking,
+            verification: Verification::Unverified,
+            health: EndpointHealth::default(),
+            last_probe_ms: None,
+        }
+    }
+
+    /// The host name shown to users ("ethereum-rpc.publicnode.com").
+    pub fn host(&self) -> &str {
+        endpoint_host(&self.url).unwrap_or(&self.url)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Chain {
+    pub spec: ChainSpec,
+    pub endpoints: Vec<Endpoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryError {
+    InvalidUrl(String),
+}
+
+impl std::fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InvalidUrl(url) => write!(
+                f,
+                "endpoint URL {url:?} is not allowed: use https (http only for localhost or 127.0.0.1)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RegistryError {}
+
+/// Longest endpoint URL accepted; real ones are well under 200 characters.
+const MAX_URL_LEN: usize = 512;
+
+/// The host of an allowed endpoint URL, or `None` when the URL is not allowed: https, or
+/// plain http to this machine only (the test rig and local nodes).
+pub fn endpoint_host(url: &str) -> Option<&str> {
+    if url.len() > MAX_URL_LEN || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let (secure, rest) = match url.split_once("://")? {
+        ("https", rest) => (true, rest),
+        ("http", rest) => (false, rest),
+        _ => return None,
+    };
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.contains('@') {
+        return None;
+    }
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()) => host,
+        Some(_) => return None,
+        None => authority,
+    };
+    let local = host == "127.0.0.1" || host == "localhost";
+    let valid_name =
+        !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    (valid_name && (secure || local)).then_some(host)
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Registry {
+    chains: BTreeMap<ChainId, Chain>,
+}
+
+impl Registry {
+    /// Builds the registry, refusing the whole set if any URL is not allowed, so that a bad
+    /// list is noticed instead of silently shrinking.
+    pub fn from_specs(specs: Vec<ChainSpec>) -> Result<Self, RegistryError> {
+        let mut registry = Self::default();
+        for spec in specs {
+            registry.add_chain(spec)?;
+        }
+        Ok(registry)
+    }
+
+    pub fn add_chain(&mut self, spec: ChainSpec) -> Result<(), RegistryError> {
+        if let Some(bad) = spec.rpcs.iter().find(|r| endpoint_host(&r.url).is_none()) {
+            return Err(RegistryError::InvalidUrl(bad.url.clone()));
+        }
+        let mut endpoints: Vec<Endpoint> = Vec::new();
+        for rpc in &spec.rpcs {
+            if !endpoints.iter().any(|e| e.url == rpc.url) {
+                endpoints.push(Endpoint::new(rpc));
+            }
+        }
+        self.chains.insert(spec.chain_id, Chain { spec, endpoints });
+        Ok(())
+    }
+
+    pub fn chain(&self, id: ChainId) -> Option<&Chain> {
+        self.chains.get(&id)
+    }
+
+    pub fn chain_mut(&mut self, id: ChainId) -> Option<&mut Chain> {
+        self.chains.get_mut(&id)
+    }
+
+    pub fn chain_name(&self, id: ChainId) -> String {
+        self.chain(id).map_or_else(|| format!("chain {id}"), |c| c.spec.name.clone())
+    }
+
+    pub fn chains_mut(&mut self) -> impl Iterator<Item = &mut Chain> {
+        self.chains.values_mut()
+    }
+}
+
+impl Chain {
+    /// The best head any verified endpoint has shown us. Heads that pages report are not
+    /// counted: a page could otherwise make every honest endpoint look stale.
+    pub fn best_verified_head(&self) -> Option<u64> {
+        self.endpoints
+            .iter()
+            .filter(|e| e.verification == Verification::Verified)
+            .filter_map(|e| e.health.head().map(|h| h.number))
+            .max()
+    }
+
+    /// Indices of the small set of endpoints worth probing: allowed by the privacy setting,
+    /// not on the wrong chain, circuit not open; in registry order (user endpoints first).
+    pub fn candidate_indices(&self, settings: &Settings, now_ms: u64) -> Vec<usize> {
+        self.endpoints
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| settings.allows_tracking(e.tracking))
+            .filter(|(_, e)| !matches!(e.verification, Verification::WrongChain { .. }))
+            .filter(|(_, e)| e.health.usable(now_ms))
+            .map(|(i, _)| i)
+            .take(settings.candidates_per_chain)
+            .collect()
+    }
+
+    /// Candidates that may serve a read now, fastest first: chain id verified, usable, and
+    /// head known and not stale against the best verified head.
+    pub fn servable_indices(&self, settings: &Settings, now_ms: u64) -> Vec<usize> {
+        let best = self.best_verified_head();
+        let mut ready: Vec<usize> = self
+            .candidate_indices(settings, now_ms)
+            .into_iter()
+            .filter(|&i| {
+                self.endpoints.get(i).is_some_and(|e| {
+                    e.verification == Verification::Verified
+                        && best
+                            .and_then(|b| e.health.head_lag(b))
+                            .is_some_and(|lag| lag <= settings.max_head_lag_blocks)
+                })
+            })
+            .collect();
+        ready.sort_by_key(|&i| self.endpoints.get(i).and_then(|e| e.health.ewma_ms()).unwrap_or(u64::MAX));
+        ready
+    }
+
+    pub fn endpoint_index(&self, url: &str) -> Option<usize> {
+        self.endpoints.iter().position(|e| e.url == url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_local_http_urls_are_allowed() {
+        assert_eq!(endpoint_host("https://ethereum-rpc.publicnode.com"), Some("ethereum-rpc.publicnode.com"));
+        assert_eq!(endpoint_host("https://rpc.ankr.com/eth/abc?x=1"), Some("rpc.ankr.com"));
+        assert_eq!(endpoint_host("http://127.0.0.1:8545"), Some("127.0.0.1"));
+        assert_eq!(endpoint_host("http://localhost:8545/rpc"), Some("localhost"));
+        for bad in [
+            "http://example.com",
+            "ftp://x",
+            "javascript:alert(1)",
+            "https://user:pw@host",
+            "https://",
+            "https://a b",
+            "https://host:port",
+            "wss://node",
+            "https://evil.com\n",
+        ] {
+            assert_eq!(endpoint_host(bad), None, "{bad}");
+        }
+        assert_eq!(endpoint_host(&format!("https://{}", "a".repeat(600))), None);
+    }
+
+    #[test]
+    fn a_bad_url_refuses_the_chain() {
+        let spec = ChainSpec {
+            chain_id: 1,
+            name: "Ethereum".into(),
+            short_name: None,
+            native_currency: NativeCurrency { name: "Ether".into(), symbol: "ETH".into(), decimals: 18 },
+            block_explorer_urls: vec![],
+            rpcs: vec![RpcSpec { url: "http://evil.example".into(), tracking: Tracking::None, source: None }],
+        };
+        assert!(matches!(Registry::from_specs(vec![spec]), Err(RegistryError::InvalidUrl(_))));
+    }
+
+    #[test]
+    fn the_bundled_chain_list_loads() {
+        #[derive(Deserialize)]
+        struct File {
+            chains: Vec<ChainSpec>,
+        }
+        let text = include_str!("../../shared/data/chains.json");
+        let file: Result<File, _> = serde_json::from_str(text);
+        let registry = file
+            .map_err(|e| e.to_string())
+            .and_then(|f| Registry::from_specs(f.chains).map_err(|e| e.to_string()));
+        let registry = registry.unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(registry.chain_name(1), "Ethereum Mainnet");
+        let eth = registry.chain(1).map(|c| c.candidate_indices(&Settings::default(), 0).len());
+        assert_eq!(eth, Some(3), "three no-tracking candidates for Ethereum");
+    }
+}
