@@ -24,7 +24,6 @@ pub struct Verdict<'a> {
     pub cause: Option<FailureKind>,
     /// How long the oldest unanswered read has waited, when that is why we are degraded.
     pub waiting_ms: Option<u64>,
-    pub p50_ms: Option<u64>,
     pub mode: Mode,
     /// The fallback serving reads (host, latency), when rerouting.
     pub fallback: Option<(&'a str, Option<u64>)>,
@@ -44,14 +43,16 @@ impl Verdict<'_> {
             BadgeState::Healthy if self.recovered => {
                 format!("{rpc} has recovered; requests go to your wallet again.")
             }
-            BadgeState::Healthy => match self.p50_ms {
-                Some(ms) => format!("{rpc} is answering normally ({ms} ms typical)."),
-                None => format!("{rpc} is answering normally."),
-            },
+            // No figures here: a sentence that changed with every request would re-send the
+            // badge to the page each time. The popup shows the latency.
+            BadgeState::Healthy => format!("{rpc} is answering normally."),
             BadgeState::Degraded => match (self.waiting_ms, record.is_empty()) {
+                // Tenths of a second by integer arithmetic: float formatting would add ~20 KB
+                // to the wasm module for this one number.
                 (Some(ms), true) => format!(
-                    "{rpc} is slow: a request has waited {:.1} s for an answer. Watching closely.",
-                    ms as f64 / 1000.0
+                    "{rpc} is slow: a request has waited {}.{} s for an answer. Watching closely.",
+                    ms / 1000,
+                    ms % 1000 / 100
                 ),
                 _ => format!("{rpc}{record}. Watching closely; nothing has been changed yet."),
             },
@@ -88,7 +89,6 @@ mod tests {
             samples: 8,
             cause: Some(FailureKind::Timeout),
             waiting_ms: None,
-            p50_ms: Some(40),
             mode: Mode::Protect,
             fallback: Some(("ethereum-rpc.publicnode.com", Some(84))),
             recovered: false,

@@ -531,6 +531,7 @@ impl Engine {
             _ => {}
         }
         endpoint.health.record(now, latency_ms, &judged, &settings);
+        self.registry.share_backoff(&probe.url);
         self.refresh_chain(probe.chain_id);
     }
 
@@ -615,6 +616,7 @@ impl Engine {
             }
         }
         endpoint.health.record(now, latency_ms, &judged, &settings);
+        self.registry.share_backoff(&flight.url);
         if judged.failure().is_none() {
             let (tab, url) = (flight.tab, flight.url.clone());
             self.refresh_tab(tab);
@@ -766,7 +768,9 @@ impl Engine {
             for i in chain.candidate_indices(&self.settings, now) {
                 let Some(e) = chain.endpoints.get(i) else { continue };
                 let busy = self.probes.values().any(|p| p.chain_id == chain_id && p.url == e.url);
-                let stale = e.last_probe_ms.is_none_or(|t| now.saturating_sub(t) >= interval);
+                // A freshly verified endpoint needs its head at once: it cannot serve without.
+                let stale = e.health.head().is_none()
+                    || e.last_probe_ms.is_none_or(|t| now.saturating_sub(t) >= interval);
                 let unverified = e.verification == Verification::Unverified;
                 if !busy && (unverified || stale) {
                     due.push((e.url.clone(), unverified));
@@ -915,7 +919,6 @@ impl Engine {
             samples,
             cause: w.health.dominant_failure(),
             waiting_ms: oldest_wait,
-            p50_ms: w.health.latency_percentile(50),
             mode,
             fallback,
             recovered: now < w.recovered_until_ms || (w.was_open && w.health.circuit() == Circuit::Closed),

@@ -150,6 +150,11 @@ impl EndpointHealth {
         self.backoff_until_ms
     }
 
+    /// Stays away until at least `until_ms` (a Retry-After the same server gave elsewhere).
+    pub fn extend_backoff(&mut self, until_ms: u64) {
+        self.backoff_until_ms = self.backoff_until_ms.max(until_ms);
+    }
+
     /// (infrastructure failures, samples) in the window.
     pub fn error_counts(&self) -> (usize, usize) {
         let failures = self.samples.iter().filter(|s| s.failure.is_some()).count();

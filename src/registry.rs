@@ -176,6 +176,16 @@ impl Registry {
     pub fn chains_mut(&mut self) -> impl Iterator<Item = &mut Chain> {
         self.chains.values_mut()
     }
+
+    /// A Retry-After binds the server, not one chain's entry for it: apply the longest
+    /// backoff any entry of `url` has to every entry of it.
+    pub fn share_backoff(&mut self, url: &str) {
+        let entries = || self.chains.values().flat_map(|c| c.endpoints.iter()).filter(|e| e.url == url);
+        let until = entries().map(|e| e.health.backoff_until_ms()).max().unwrap_or(0);
+        for e in self.chains.values_mut().flat_map(|c| c.endpoints.iter_mut()).filter(|e| e.url == url) {
+            e.health.extend_backoff(until);
+        }
+    }
 }
 
 impl Chain {

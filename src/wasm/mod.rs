@@ -1,6 +1,10 @@
-//! The binding layer: the only code that knows about wasm-bindgen, js-sys, web-sys,
-//! serde-wasm-bindgen and gloo-net. It converts values, calls the engine, and performs the
-//! actions that need HTTP (probes, fallback reads). No decisions are made here.
+//! The binding layer: the only code that knows about wasm-bindgen, js-sys, web-sys and
+//! gloo-net. It converts values, calls the engine, and performs the actions that need HTTP
+//! (probes, fallback reads). No decisions are made here.
+//!
+//! Values cross the boundary as JSON text (`JSON.stringify` / `JSON.parse` on the JS side
+//! of the call, serde_json on ours). serde-wasm-bindgen would do the same job, but every
+//! type would then be compiled for two deserializers: that alone added ~30 % to the module.
 
 mod http;
 
@@ -11,6 +15,7 @@ use crate::registry::ChainSpec;
 use crate::settings::Settings;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -75,14 +80,16 @@ fn lifeline_error(code: i64, message: impl std::fmt::Display) -> JsValue {
 }
 
 fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
-    serde_wasm_bindgen::from_value(value)
+    let text = js_sys::JSON::stringify(&value).ok().and_then(|t| t.as_string());
+    let text =
+        text.ok_or_else(|| lifeline_error(code::INVALID_PARAMS, format!("invalid {what}: not JSON")))?;
+    serde_json::from_str(&text)
         .map_err(|e| lifeline_error(code::INVALID_PARAMS, format!("invalid {what}: {e}")))
 }
 
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| lifeline_error(code::INTERNAL_ERROR, e))
+    let text = serde_json::to_string(value).map_err(|e| lifeline_error(code::INTERNAL_ERROR, e))?;
+    js_sys::JSON::parse(&text)
 }
 
 fn optional_settings(value: JsValue) -> Result<Settings, JsValue> {
@@ -245,21 +252,16 @@ fn limits(engine: &Rc<RefCell<Engine>>) -> (u64, usize) {
 }
 
 fn served(url: &str, answer: http::Answer, actions: &[Action]) -> Result<JsValue, JsValue> {
-    let response = js_sys::Object::new();
-    match (&answer.observed, &answer.result) {
-        (_, Some(result)) => {
-            let value = js_sys::JSON::parse(result.get())?;
-            js_sys::Reflect::set(&response, &"result".into(), &value)?;
-        }
+    let response = match (&answer.observed, answer.result.as_deref()) {
+        (_, Some(result)) => ServedResponse::Result { result },
         (Observed::RpcError { code, message, data }, None) => {
-            let error = to_js(&ServedError { code: *code, message, data: data.as_deref() })?;
-            js_sys::Reflect::set(&response, &"error".into(), &error)?;
+            // `data` is raw JSON text when complete; a truncated one travels as a string.
+            let data = data.as_deref().and_then(|d| serde_json::from_str::<&RawValue>(d).ok());
+            ServedResponse::Error { error: ServedError { code: *code, message, data } }
         }
         _ => return Err(lifeline_error(code::INTERNAL_ERROR, "served answer without result or error")),
-    }
-    let out = to_js(&ServedHead { served: true, endpoint: url, latency_ms: answer.latency_ms, actions })?;
-    js_sys::Reflect::set(&out, &"response".into(), &response)?;
-    Ok(out)
+    };
+    to_js(&Served { served: true, endpoint: url, latency_ms: answer.latency_ms, response, actions })
 }
 
 #[derive(serde::Deserialize)]
@@ -280,11 +282,19 @@ struct Declined<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ServedHead<'a> {
+struct Served<'a> {
     served: bool,
     endpoint: &'a str,
     latency_ms: u64,
+    response: ServedResponse<'a>,
     actions: &'a [Action],
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ServedResponse<'a> {
+    Result { result: &'a RawValue },
+    Error { error: ServedError<'a> },
 }
 
 #[derive(Serialize)]
@@ -292,5 +302,5 @@ struct ServedError<'a> {
     code: i64,
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<&'a str>,
+    data: Option<&'a RawValue>,
 }

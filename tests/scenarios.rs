@@ -1,0 +1,417 @@
+//! Whole scenarios on a simulated clock: what the user sees in the badge, and when, and
+//! what the engine decides to do.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{Behaviour, Sim, TAB, WALLET, chain, rpc_error};
+use rpc_lifeline::badge::BadgeState;
+use rpc_lifeline::engine::{Action, Event, FallbackReason, FallbackStep, Policy};
+use rpc_lifeline::outcome::Observed;
+use rpc_lifeline::settings::{Mode, Settings};
+
+const ETH: u64 = 1;
+const A: &str = "https://a.example";
+const B: &str = "https://b.example";
+const C: &str = "https://c.example";
+const D: &str = "https://d.example";
+
+/// Ethereum with four fallbacks, three healthy at head 1000 (A fastest), D never probed.
+fn world(settings: Settings) -> Sim {
+    let mut sim = Sim::new(settings, vec![chain(ETH, "Ethereum", &[A, B, C, D])]);
+    sim.endpoint(A, Behaviour::Healthy { chain_id: ETH, head: 1_000, latency_ms: 30 });
+    sim.endpoint(B, Behaviour::Healthy { chain_id: ETH, head: 1_000, latency_ms: 80 });
+    sim.endpoint(C, Behaviour::Healthy { chain_id: ETH, head: 999, latency_ms: 120 });
+    sim.endpoint(D, Behaviour::Healthy { chain_id: ETH, head: 1_000, latency_ms: 10 });
+    sim
+}
+
+/// The page issues a read every `every_ms` that the wallet never answers.
+fn hang(sim: &mut Sim, reads: u32, every_ms: u64) {
+    for _ in 0..reads {
+        sim.start(TAB, WALLET, ETH, "eth_blockNumber");
+        sim.advance(every_ms);
+    }
+}
+
+#[test]
+fn healthy_traffic_stays_healthy_and_probes_sparingly() {
+    let mut sim = world(Settings::default());
+    for _ in 0..200 {
+        sim.read(ETH, Observed::Ok);
+        sim.advance(500);
+    }
+    let badges = sim.badges(TAB, ETH);
+    assert_eq!(badges.len(), 1, "healthy traffic publishes one badge, not one per request: {badges:?}");
+    assert_eq!(
+        sim.badge(ETH),
+        (BadgeState::Healthy, "Your wallet's Ethereum RPC is answering normally.".into())
+    );
+    assert_eq!(sim.policy(ETH), Policy::Pass);
+    // 100 s of traffic: eth_chainId once per candidate, then eth_blockNumber at most once a minute each.
+    let chain_id_probes = sim.probes.iter().filter(|p| p.2 == "eth_chainId").count();
+    let head_probes = sim.probes.iter().filter(|p| p.2 == "eth_blockNumber").count();
+    assert_eq!(chain_id_probes, 3, "only the three candidates are verified");
+    assert!(head_probes <= 6, "{head_probes} head probes in 100 s");
+    assert!(sim.probes.iter().all(|p| p.1 != D), "the fourth endpoint is not a candidate");
+    assert!(!sim.log.iter().any(|(_, a)| matches!(a, Action::SuggestFix { .. })));
+}
+
+#[test]
+fn no_tab_no_probes() {
+    let mut sim = world(Settings::default());
+    sim.advance(120_000);
+    assert!(sim.probes.is_empty());
+    assert_eq!(sim.engine.poll_timeout(), None);
+}
+
+#[test]
+fn wallet_hangs_amber_then_rerouting_with_a_fix_offered() {
+    let mut sim = world(Settings::default());
+    let start = sim.now;
+    hang(&mut sim, 12, 500);
+    let amber = sim.first(ETH, BadgeState::Degraded).expect("amber") - start;
+    let blue = sim.first(ETH, BadgeState::Rerouting).expect("rerouting") - start;
+    // Amber once the first read waited slowRequestMs (1.5 s); rerouting after the third
+    // time-out (3 s + two 500 ms request gaps), each within one 250 ms tick.
+    assert!((1_500..=1_750).contains(&amber), "amber after {amber} ms");
+    assert!((4_000..=4_250).contains(&blue), "rerouting after {blue} ms");
+    let (_, sentence) = sim.badge(ETH);
+    assert!(sentence.starts_with("Your wallet's Ethereum RPC failed"), "{sentence}");
+    assert!(
+        sentence.contains("(time-outs). Reads on this page are now served by a.example (30 ms)."),
+        "{sentence}"
+    );
+    assert_eq!(sim.policy(ETH), Policy::Reroute);
+    let fix = sim.log.iter().find_map(|(_, a)| match a {
+        Action::SuggestFix { params, .. } => Some(params.clone()),
+        _ => None,
+    });
+    let fix = fix.expect("a wallet fix is suggested");
+    assert_eq!(fix.chain_id, "0x1");
+    assert_eq!(fix.rpc_urls, vec![A.to_owned()]);
+}
+
+#[test]
+fn wallet_refuses_reads_red_in_observe_mode_with_the_cause() {
+    let mut sim = world(Settings { mode: Mode::Observe, ..Settings::default() });
+    let refused =
+        rpc_error(-32603, "Internal JSON-RPC error.", Some(r#"{"cause":{"message":"Failed to fetch"}}"#));
+    sim.read(ETH, refused.clone());
+    assert_eq!(sim.badge(ETH).0, BadgeState::Degraded);
+    sim.read(ETH, refused.clone());
+    sim.read(ETH, refused);
+    assert_eq!(
+        sim.badge(ETH),
+        (
+            BadgeState::Failing,
+            "Your wallet's Ethereum RPC failed 3 of the last 3 requests (connection failures). RPC Lifeline is only watching (Observe mode).".into()
+        )
+    );
+    assert_eq!(sim.policy(ETH), Policy::Pass, "Observe never reroutes");
+    assert!(!sim.log.iter().any(|(_, a)| matches!(a, Action::SuggestFix { .. })), "Observe offers no fix");
+}
+
+#[test]
+fn http_503_from_the_wallets_provider() {
+    let mut sim = world(Settings { mode: Mode::Suggest, ..Settings::default() });
+    for _ in 0..3 {
+        sim.read(
+            ETH,
+            rpc_error(-32002, "RPC endpoint not found or unavailable.", Some(r#"{"httpStatus":503}"#)),
+        );
+    }
+    let (state, sentence) = sim.badge(ETH);
+    assert_eq!(state, BadgeState::Failing);
+    assert!(sentence.contains("(endpoint unavailable). You can add a working RPC"), "{sentence}");
+    assert!(sim.log.iter().any(|(_, a)| matches!(a, Action::SuggestFix { .. })), "Suggest offers the fix");
+}
+
+#[test]
+fn rate_limit_storm_honours_retry_after() {
+    let mut sim = world(Settings::default());
+    sim.endpoint(A, Behaviour::Fails(Observed::Http { status: 429, retry_after_ms: Some(20_000) }));
+    for _ in 0..3 {
+        sim.read(ETH, rpc_error(-32005, "Request is being rate limited.", Some(r#"{"httpStatus":429}"#)));
+    }
+    let limited_at = sim.probes.iter().find(|p| p.1 == A).map(|p| p.0).expect("A was probed");
+    sim.advance(60_000);
+    let again = sim.probes.iter().filter(|p| p.1 == A && p.0 > limited_at).map(|p| p.0).min();
+    assert!(
+        again.is_none_or(|t| t >= limited_at + 20_000),
+        "A probed again {again:?} ms, before its Retry-After"
+    );
+    let (state, sentence) = sim.badge(ETH);
+    assert_eq!(state, BadgeState::Rerouting);
+    assert!(sentence.contains("(rate limiting)") && sentence.contains("served by d.example"), "{sentence}");
+}
+
+#[test]
+fn a_stale_wallet_is_a_failing_wallet() {
+    let mut sim = world(Settings::default());
+    sim.read(ETH, Observed::Ok); // the chain becomes active: fallbacks verified, heads 1000
+    for _ in 0..3 {
+        let id = sim.start(TAB, WALLET, ETH, "eth_blockNumber");
+        sim.finish_with_block(TAB, WALLET, ETH, "eth_blockNumber", id, 20, Observed::Ok, Some(990));
+    }
+    let (state, sentence) = sim.badge(ETH);
+    assert_eq!(state, BadgeState::Rerouting);
+    assert!(sentence.contains("(stale blocks)"), "{sentence}");
+    // A wallet within the allowed lag is fine.
+    let mut sim = world(Settings::default());
+    sim.read(ETH, Observed::Ok);
+    let id = sim.start(TAB, WALLET, ETH, "eth_blockNumber");
+    sim.finish_with_block(TAB, WALLET, ETH, "eth_blockNumber", id, 20, Observed::Ok, Some(998));
+    assert_eq!(sim.badge(ETH).0, BadgeState::Healthy);
+}
+
+#[test]
+fn a_fallback_on_the_wrong_chain_is_never_used() {
+    let mut sim = world(Settings::default());
+    sim.endpoint(A, Behaviour::Healthy { chain_id: 56, head: 5_000_000, latency_ms: 5 });
+    hang(&mut sim, 10, 500);
+    assert_eq!(sim.policy(ETH), Policy::Reroute);
+    let steps = sim.serve(ETH, "eth_call", FallbackReason::Reroute, None);
+    // A is dropped from the candidates and D, the next in the registry, takes its place.
+    assert_eq!(steps.last(), Some(&FallbackStep::Served { url: D.into() }));
+    assert!(sim.probes.iter().all(|p| p.1 != A || p.2 == "eth_chainId"), "A is never asked for its head");
+    assert!(!sim.badge(ETH).1.contains("a.example"));
+    // Its absurd head does not make the honest endpoints look stale either.
+    assert_eq!(sim.badge(ETH).0, BadgeState::Rerouting);
+}
+
+#[test]
+fn no_verified_fallback_means_reads_stay_with_the_wallet() {
+    let mut sim = Sim::new(Settings::default(), vec![chain(ETH, "Ethereum", &[A])]);
+    sim.endpoint(A, Behaviour::Healthy { chain_id: 2, head: 1, latency_ms: 5 });
+    hang(&mut sim, 10, 500);
+    let (state, sentence) = sim.badge(ETH);
+    assert_eq!(state, BadgeState::Failing);
+    assert!(
+        sentence.ends_with("No verified fallback is available yet, so reads still go to your wallet."),
+        "{sentence}"
+    );
+    assert_eq!(sim.policy(ETH), Policy::Pass);
+    let steps = sim.serve(ETH, "eth_call", FallbackReason::WalletError, Some(Observed::Timeout));
+    assert_eq!(steps, vec![FallbackStep::Declined { reason: "no verified fallback endpoint is available" }]);
+}
+
+#[test]
+fn outage_on_three_chains_at_once_is_tracked_per_chain() {
+    let chains = vec![
+        chain(1, "Ethereum", &[A]),
+        chain(10, "OP Mainnet", &[B]),
+        chain(137, "Polygon", &[C]),
+        chain(8453, "Base", &[D]),
+    ];
+    let mut sim = Sim::new(Settings::default(), chains);
+    for (url, id) in [(A, 1), (B, 10), (C, 137), (D, 8453)] {
+        sim.endpoint(url, Behaviour::Healthy { chain_id: id, head: 100, latency_ms: 50 });
+    }
+    let down = rpc_error(-32002, "RPC endpoint not found or unavailable.", Some(r#"{"httpStatus":502}"#));
+    for _ in 0..3 {
+        for id in [1, 10, 137] {
+            sim.read(id, down.clone());
+        }
+        sim.read(8453, Observed::Ok);
+    }
+    for (id, name) in [(1, "Ethereum"), (10, "OP Mainnet"), (137, "Polygon")] {
+        let (state, sentence) = sim.badge(id);
+        assert_eq!(state, BadgeState::Rerouting, "{name}");
+        assert!(
+            sentence.starts_with(&format!("Your wallet's {name} RPC failed 3 of the last 3")),
+            "{sentence}"
+        );
+        assert_eq!(sim.policy(id), Policy::Reroute);
+    }
+    assert_eq!(sim.badge(8453).0, BadgeState::Healthy);
+    assert_eq!(sim.policy(8453), Policy::Pass);
+}
+
+#[test]
+fn recovery_hedges_in_half_open_then_returns_to_the_wallet() {
+    let mut sim = world(Settings::default());
+    for _ in 0..3 {
+        sim.read(ETH, Observed::Timeout);
+    }
+    assert_eq!(sim.policy(ETH), Policy::Reroute);
+    sim.advance(5_000); // cooldown
+    assert!(matches!(sim.policy(ETH), Policy::Hedge { .. }), "half-open tries the wallet with a safety net");
+    sim.read(ETH, Observed::Ok);
+    sim.read(ETH, Observed::Ok);
+    assert_eq!(sim.policy(ETH), Policy::Pass);
+    assert_eq!(
+        sim.badge(ETH),
+        (
+            BadgeState::Healthy,
+            "Your wallet's Ethereum RPC has recovered; requests go to your wallet again.".into()
+        )
+    );
+    sim.advance(31_000);
+    assert!(sim.badge(ETH).1.contains("answering normally"));
+}
+
+#[test]
+fn a_failure_while_half_open_reopens_for_longer() {
+    let mut sim = world(Settings::default());
+    for _ in 0..3 {
+        sim.read(ETH, Observed::Timeout);
+    }
+    sim.advance(5_000);
+    let reopened_at = sim.now;
+    sim.read(ETH, Observed::Timeout);
+    assert_eq!(sim.policy(ETH), Policy::Reroute);
+    sim.advance(9_750);
+    assert_eq!(sim.policy(ETH), Policy::Reroute, "the second cooldown is 10 s");
+    sim.advance(500);
+    assert!(sim.now >= reopened_at + 10_000);
+    assert!(matches!(sim.policy(ETH), Policy::Hedge { .. }));
+}
+
+#[test]
+fn reverts_and_rejections_never_change_the_badge() {
+    let mut sim = world(Settings::default());
+    sim.read(ETH, Observed::Ok);
+    for _ in 0..20 {
+        sim.read(ETH, rpc_error(3, "execution reverted: nope", Some("\"0x08c379a0\"")));
+        sim.read(
+            ETH,
+            rpc_error(
+                -32603,
+                "Internal JSON-RPC error.",
+                Some(r#"{"code":3,"message":"execution reverted"}"#),
+            ),
+        );
+        let id = sim.start(TAB, WALLET, ETH, "personal_sign");
+        sim.finish(
+            TAB,
+            WALLET,
+            ETH,
+            "personal_sign",
+            id,
+            900,
+            rpc_error(4001, "User rejected the request.", None),
+        );
+    }
+    assert_eq!(sim.badges(TAB, ETH).len(), 1);
+    assert_eq!(sim.badge(ETH).0, BadgeState::Healthy);
+}
+
+#[test]
+fn signing_that_waits_for_the_user_is_never_a_time_out() {
+    let mut sim = world(Settings::default());
+    for _ in 0..5 {
+        sim.start(TAB, WALLET, ETH, "eth_sendTransaction");
+    }
+    sim.advance(60_000);
+    assert_eq!(sim.badge(ETH).0, BadgeState::Healthy);
+}
+
+#[test]
+fn fallbacks_fail_over_in_turn_then_give_the_wallets_error_back() {
+    let mut sim = world(Settings::default());
+    hang(&mut sim, 10, 500);
+    sim.endpoint(A, Behaviour::Fails(Observed::Http { status: 502, retry_after_ms: None }));
+    sim.endpoint(B, Behaviour::Fails(rpc_error(-32603, "upstream connect error", None)));
+    let steps = sim.serve(ETH, "eth_getBalance", FallbackReason::Reroute, None);
+    let urls: Vec<&str> = steps
+        .iter()
+        .filter_map(|s| match s {
+            FallbackStep::Send { url, .. } => Some(url.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(urls, vec![A, B, C]);
+    assert_eq!(steps.last(), Some(&FallbackStep::Served { url: C.into() }));
+    sim.endpoint(C, Behaviour::Fails(Observed::Timeout));
+    let steps = sim.serve(ETH, "eth_getBalance", FallbackReason::Reroute, None);
+    assert!(matches!(steps.last(), Some(FallbackStep::Declined { .. })), "{steps:?}");
+}
+
+#[test]
+fn a_dapp_error_from_a_fallback_is_served_as_the_answer() {
+    let mut sim = world(Settings::default());
+    hang(&mut sim, 10, 500);
+    sim.endpoint(A, Behaviour::Fails(rpc_error(3, "execution reverted", None)));
+    let steps = sim.serve(ETH, "eth_call", FallbackReason::Reroute, None);
+    assert_eq!(steps.last(), Some(&FallbackStep::Served { url: A.into() }));
+}
+
+#[test]
+fn the_wallets_own_dapp_errors_are_never_retried_elsewhere() {
+    let mut sim = world(Settings::default());
+    sim.read(ETH, Observed::Ok);
+    let revert = rpc_error(3, "execution reverted", None);
+    assert_eq!(
+        sim.serve(ETH, "eth_call", FallbackReason::WalletError, Some(revert)),
+        vec![FallbackStep::Declined { reason: "the wallet's answer stands" }]
+    );
+    let failed =
+        rpc_error(-32603, "Internal JSON-RPC error.", Some(r#"{"cause":{"message":"Failed to fetch"}}"#));
+    let steps = sim.serve(ETH, "eth_call", FallbackReason::WalletError, Some(failed));
+    assert_eq!(steps.last(), Some(&FallbackStep::Served { url: A.into() }));
+    // A hedge is only honoured while the engine's policy says so.
+    assert_eq!(
+        sim.serve(ETH, "eth_call", FallbackReason::Reroute, None),
+        vec![FallbackStep::Declined { reason: "the wallet's answer stands" }]
+    );
+}
+
+#[test]
+fn per_site_mode_override() {
+    let mut sim = world(Settings::default());
+    sim.read(ETH, Observed::Ok);
+    sim.send(Event::TabMode { tab: TAB, mode: Some(Mode::Observe) });
+    for _ in 0..3 {
+        sim.read(ETH, Observed::Timeout);
+    }
+    assert_eq!(sim.badge(ETH).0, BadgeState::Failing);
+    assert_eq!(sim.policy(ETH), Policy::Pass);
+    sim.send(Event::TabMode { tab: TAB, mode: None });
+    assert_eq!(sim.policy(ETH), Policy::Reroute);
+}
+
+#[test]
+fn tabs_are_judged_separately_and_forgotten_when_closed() {
+    let mut sim = world(Settings::default());
+    for _ in 0..3 {
+        sim.read(ETH, Observed::Timeout);
+    }
+    let other = 8;
+    let id = sim.start(other, WALLET, ETH, "eth_call");
+    sim.finish(other, WALLET, ETH, "eth_call", id, 30, Observed::Ok);
+    assert_eq!(sim.badges(other, ETH).last().map(|b| b.1), Some(BadgeState::Healthy));
+    assert_eq!(sim.badge(ETH).0, BadgeState::Rerouting);
+    sim.send(Event::TabClosed { tab: TAB });
+    assert!(sim.engine.status(TAB).wallets.is_empty());
+    assert_eq!(sim.engine.status(other).wallets.len(), 1);
+}
+
+#[test]
+fn state_survives_a_restart() {
+    let mut sim = world(Settings::default());
+    for _ in 0..3 {
+        sim.read(ETH, Observed::Timeout);
+    }
+    let saved = serde_json::to_string(&sim.engine.save()).unwrap();
+    let saved = serde_json::from_str(&saved).unwrap();
+    let mut engine = rpc_lifeline::Engine::restore(
+        Settings::default(),
+        vec![chain(ETH, "Ethereum", &[A, B, C, D])],
+        saved,
+    )
+    .unwrap();
+    engine.handle(Event::Tick, sim.now).unwrap();
+    let actions: Vec<Action> = std::iter::from_fn(|| engine.poll_action()).collect();
+    let badge = actions.iter().find_map(|a| match a {
+        Action::Badge { state, .. } => Some(*state),
+        _ => None,
+    });
+    assert_eq!(badge, Some(BadgeState::Rerouting), "the verdict is re-announced after the restart");
+    assert!(actions.contains(&Action::Policy {
+        tab: TAB,
+        wallet: WALLET.into(),
+        chain_id: ETH,
+        policy: Policy::Reroute
+    }));
+}
