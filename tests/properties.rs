@@ -1,5 +1,6 @@
 //! Properties over arbitrary inputs and event sequences: nothing panics, wallet methods are
 //! never served elsewhere, only verified endpoints are ever chosen, Retry-After holds.
+#![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
