@@ -82,7 +82,7 @@ pub enum Event {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "mode", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Policy {
     /// Everything goes to the wallet, untouched.
@@ -188,7 +188,10 @@ struct WalletState {
     wallet: String,
     chain_id: ChainId,
     health: EndpointHealth,
+    /// Not saved: after a restart every verdict is announced again to the reconnected tabs.
+    #[serde(skip)]
     published_policy: Option<Policy>,
+    #[serde(skip)]
     published_badge: Option<(BadgeState, String)>,
     fix_suggested: bool,
     was_open: bool,
@@ -325,13 +328,6 @@ impl Engine {
         }
         engine.tabs = saved.tabs;
         engine.tabs.retain(|_, t| t.wallets.len() <= engine.settings.max_wallets_per_tab);
-        // Re-announce every verdict to the tabs that reconnect.
-        for tab in engine.tabs.values_mut() {
-            for w in &mut tab.wallets {
-                w.published_badge = None;
-                w.published_policy = None;
-            }
-        }
         Ok(engine)
     }
 

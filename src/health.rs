@@ -17,8 +17,9 @@ pub struct Sample {
     pub failure: Option<FailureKind>,
 }
 
+// Externally tagged (serde's default): internally tagged enums cost the wasm module a
+// content-buffering deserializer each, and only the engine reads this back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "camelCase")]
 pub enum Circuit {
     Closed,
     Open { until_ms: u64 },

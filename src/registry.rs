@@ -43,7 +43,6 @@ pub struct ChainSpec {
 
 /// Whether the endpoint's `eth_chainId` matched the chain it is listed for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "camelCase")]
 pub enum Verification {
     Unverified,
     Verified,
