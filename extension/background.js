@@ -1,0 +1,637 @@
+// RPC Lifeline's background service worker (an ES module): hosts the engine (Rust → WASM),
+// relays between it and the tabs' content scripts, keeps settings, and persists health so a
+// stopped worker forgets nothing. Every handler fails open: on any error a fallback request
+// is answered served:false and the page keeps its wallet's own answer.
+import "./messages.js";
+import init, { Lifeline } from "./pkg/rpc_lifeline.js";
+
+const M = globalThis.LifelineMessages;
+const api = globalThis.browser ?? globalThis.chrome;
+
+/** Longest a fallback read may take here: the engine's fallbackBudgetMs (4 s) plus a margin. */
+const SERVE_DEADLINE_MS = 4400;
+/** Tick cadence while tabs are connected (the engine's tickIntervalMs default). */
+const TICK_INTERVAL_MS = 250;
+/** Health is written to storage at most this often, and only when something changed. */
+const PERSIST_INTERVAL_MS = 1000;
+/** Health saved in storage.local (no storage.session) is trusted only this long. */
+const SAVED_STATE_MAX_AGE_MS = 10 * 60_000;
+/** Page request ids remembered per port between requestStarted and requestFinished. */
+const MAX_IDS_PER_PORT = 1024;
+const STATE_KEY = "lifelineState";
+const ENGINE_SETTING_KEYS = ["mode", "siteModes", "engineSettings"];
+const TOOLBAR = {
+  healthy: { text: "", color: "#15803d" },
+  degraded: { text: "!", color: "#b45309" },
+  failing: { text: "×", color: "#b91c1c" },
+  rerouting: { text: "↺", color: "#1d4ed8" },
+};
+const RANK = { healthy: 0, degraded: 1, rerouting: 2, failing: 3 };
+
+/** @type {Lifeline | null} */
+let lifeline = null;
+let settings = { mode: "protect", siteModes: {}, engineSettings: {} };
+const chainNames = new Map();
+/**
+ * tab id → { ports: Set<PortContext>, origin?, modeSent?, policies, badges, fixes }, where the
+ * three maps hold the engine's latest action per "wallet\nchainId", replayed to new ports.
+ */
+const tabs = new Map();
+// Engine request ids must be unique per tab across frames and worker restarts.
+let nextRequestId = Date.now() * 1000;
+
+// --- start-up: no top-level await (Chromium kills a worker that has one) ----------------------
+
+const ready = start().catch((error) => {
+  lifeline = null;
+  console.warn("RPC Lifeline: engine unavailable, pages talk to their wallets directly.", error);
+});
+
+async function start() {
+  await init();
+  const [stored, chains, saved] = await Promise.all([loadSettings(), loadChains(), loadSaved()]);
+  settings = stored;
+  for (const chain of chains) chainNames.set(chain.chainId, chain.name);
+  lifeline = createEngine(chains, saved);
+  await forgetClosedTabs();
+  scheduleTick();
+}
+
+function createEngine(chains, saved) {
+  if (saved) {
+    try {
+      const engine = Lifeline.restore(engineSettings(), chains, saved.engine);
+      restoreTabs(saved.tabs);
+      if (Number.isSafeInteger(saved.nextRequestId) && saved.nextRequestId > nextRequestId) {
+        nextRequestId = saved.nextRequestId;
+      }
+      return engine;
+    } catch (error) {
+      console.warn("RPC Lifeline: saved state not usable, starting fresh.", error);
+      tabs.clear();
+    }
+  }
+  try {
+    return new Lifeline(engineSettings(), chains);
+  } catch (error) {
+    // Settings the engine rejects must not cost the user the extension.
+    console.warn("RPC Lifeline: stored engine settings rejected, using defaults.", error);
+    return new Lifeline({ mode: settings.mode }, chains);
+  }
+}
+
+/**
+ * The bundled registry plus the user's own endpoints (storage.local `userChains`, the same
+ * ChainSpec shape): a user's endpoints come first for a chain they share, and a chain the
+ * bundle lacks is added whole. The engine validates every URL; an entry it refuses is
+ * dropped here with a warning rather than costing the user the whole extension.
+ */
+async function loadChains() {
+  const response = await fetch(api.runtime.getURL("chains.json"));
+  const json = await response.json();
+  const bundled = Array.isArray(json) ? json : json?.chains;
+  if (!Array.isArray(bundled)) throw new Error("chains.json has no chains");
+  const { userChains } = await api.storage.local.get("userChains");
+  if (!Array.isArray(userChains)) return bundled;
+  const byId = new Map(bundled.map((chain) => [chain.chainId, chain]));
+  for (const user of userChains) {
+    try {
+      new Lifeline(undefined, [user]);
+    } catch (error) {
+      console.warn("RPC Lifeline: user chain ignored", error);
+      continue;
+    }
+    const known = byId.get(user.chainId);
+    byId.set(user.chainId, known ? { ...known, rpcs: [...user.rpcs, ...known.rpcs] } : user);
+  }
+  return [...byId.values()];
+}
+
+const isPlainObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+async function loadSettings() {
+  const stored = await api.storage.local.get(ENGINE_SETTING_KEYS);
+  const siteModes = {};
+  if (isPlainObject(stored.siteModes)) {
+    for (const [site, mode] of Object.entries(stored.siteModes)) {
+      if (M.Modes.includes(mode)) siteModes[site] = mode;
+    }
+  }
+  return {
+    mode: M.Modes.includes(stored.mode) ? stored.mode : "protect",
+    siteModes,
+    engineSettings: isPlainObject(stored.engineSettings) ? stored.engineSettings : {},
+  };
+}
+
+function engineSettings() {
+  return { ...settings.engineSettings, mode: settings.mode };
+}
+
+const stateArea = () => api.storage.session ?? api.storage.local;
+
+async function loadSaved() {
+  try {
+    const stored = await stateArea().get(STATE_KEY);
+    const saved = stored?.[STATE_KEY];
+    if (!isPlainObject(saved) || typeof saved.engine !== "string") return null;
+    const age = Date.now() - saved.savedAt;
+    if (!api.storage.session && !(age >= 0 && age < SAVED_STATE_MAX_AGE_MS)) return null;
+    return saved;
+  } catch {
+    return null;
+  }
+}
+
+/** Tabs closed while the worker was stopped are forgotten now. */
+async function forgetClosedTabs() {
+  if (!tabs.size) return;
+  try {
+    const open = new Set((await api.tabs.query({})).map((t) => t.id));
+    for (const tab of [...tabs.keys()]) if (!open.has(tab)) closeTab(tab);
+  } catch {
+    // no tabs API: they are forgotten when closed instead
+  }
+}
+
+// --- per-tab caches -------------------------------------------------------------------------
+
+function tabEntry(tab) {
+  let entry = tabs.get(tab);
+  if (!entry) {
+    entry = {
+      ports: new Set(),
+      origin: undefined,
+      modeSent: undefined,
+      policies: new Map(),
+      badges: new Map(),
+      fixes: new Map(),
+    };
+    tabs.set(tab, entry);
+  }
+  return entry;
+}
+
+const keyOf = (action) => `${action.wallet}\n${action.chainId}`;
+
+function serializeTabs() {
+  return [...tabs].map(([tab, e]) => ({
+    tab,
+    origin: e.origin,
+    policies: [...e.policies.values()],
+    badges: [...e.badges.values()],
+    fixes: [...e.fixes.values()],
+  }));
+}
+
+function restoreTabs(saved) {
+  if (!Array.isArray(saved)) return;
+  for (const t of saved) {
+    if (!Number.isSafeInteger(t?.tab)) continue;
+    const entry = tabEntry(t.tab);
+    if (typeof t.origin === "string") entry.origin = t.origin;
+    for (const [list, map] of [
+      [t.policies, entry.policies],
+      [t.badges, entry.badges],
+      [t.fixes, entry.fixes],
+    ]) {
+      if (Array.isArray(list)) for (const a of list) map.set(keyOf(a), a);
+    }
+  }
+}
+
+function closeTab(tab) {
+  tabs.delete(tab);
+  if (lifeline) runActions(lifeline.handle({ type: "tabClosed", tab }, Date.now()));
+}
+
+// --- engine actions -------------------------------------------------------------------------
+
+function runActions(actions) {
+  if (!Array.isArray(actions) || actions.length === 0) return;
+  const toolbarTabs = new Set();
+  for (const action of actions) {
+    try {
+      runAction(action, toolbarTabs);
+    } catch (error) {
+      console.warn("RPC Lifeline: action failed", action?.type, error);
+    }
+  }
+  for (const tab of toolbarTabs) updateToolbar(tab);
+  markDirty();
+  scheduleTick();
+}
+
+function runAction(action, toolbarTabs) {
+  switch (action.type) {
+    case "policy":
+      tabEntry(action.tab).policies.set(keyOf(action), action);
+      postToTab(action.tab, policyMessage(action));
+      break;
+    case "badge":
+      tabEntry(action.tab).badges.set(keyOf(action), action);
+      postToTab(action.tab, badgeMessage(action));
+      toolbarTabs.add(action.tab);
+      break;
+    case "suggestFix":
+      tabEntry(action.tab).fixes.set(keyOf(action), action);
+      postToTab(action.tab, fixMessage(action));
+      break;
+    case "probe":
+      runProbe(action);
+      break;
+    default:
+      break;
+  }
+}
+
+async function runProbe(action) {
+  try {
+    runActions(await lifeline.runProbe(BigInt(action.probeId)));
+  } catch {
+    // an unanswered probe is the engine's to time out
+  }
+}
+
+const policyMessage = (a) => ({
+  type: M.BackgroundToContent.policy,
+  wallet: a.wallet,
+  chainId: a.chainId,
+  policy: a.policy,
+});
+
+function badgeMessage(a) {
+  const msg = {
+    type: M.BackgroundToContent.badge,
+    wallet: a.wallet,
+    chainId: a.chainId,
+    state: a.state,
+    sentence: a.sentence,
+    mode: modeOfTab(a.tab),
+  };
+  const chainName = chainNames.get(a.chainId);
+  if (chainName) msg.chainName = chainName;
+  return msg;
+}
+
+const fixMessage = (a) => ({
+  type: M.BackgroundToContent.suggestFix,
+  wallet: a.wallet,
+  chainId: a.chainId,
+  params: a.params,
+});
+
+function modeOfTab(tab) {
+  const origin = tabs.get(tab)?.origin;
+  return (origin && settings.siteModes[origin]) || settings.mode;
+}
+
+function postToTab(tab, msg) {
+  const entry = tabs.get(tab);
+  if (!entry) return;
+  for (const ctx of entry.ports) safePost(ctx.port, msg);
+}
+
+function safePost(port, msg) {
+  try {
+    port.postMessage(msg);
+  } catch {
+    // the port is closing; its onDisconnect cleans up
+  }
+}
+
+/** Everything the engine last said about this tab, for a frame that just connected. */
+function replay(ctx) {
+  const entry = tabs.get(ctx.tab);
+  if (!entry) return;
+  for (const a of entry.policies.values()) safePost(ctx.port, policyMessage(a));
+  for (const a of entry.badges.values()) safePost(ctx.port, badgeMessage(a));
+  for (const a of entry.fixes.values()) safePost(ctx.port, fixMessage(a));
+}
+
+function updateToolbar(tab) {
+  const entry = tabs.get(tab);
+  let worst = "healthy";
+  for (const b of entry?.badges.values() ?? []) if (RANK[b.state] > RANK[worst]) worst = b.state;
+  const look = TOOLBAR[worst];
+  try {
+    api.action.setBadgeText({ tabId: tab, text: look.text })?.catch?.(() => {});
+    api.action.setBadgeBackgroundColor({ tabId: tab, color: look.color })?.catch?.(() => {});
+  } catch {
+    // the tab is gone
+  }
+}
+
+/** The engine knows a tab only once it saw a request: send its per-site mode after that. */
+function syncTabMode(tab) {
+  const entry = tabs.get(tab);
+  if (!entry || !lifeline) return;
+  const mode = (entry.origin && settings.siteModes[entry.origin]) || null;
+  if (entry.modeSent === mode) return;
+  entry.modeSent = mode;
+  runActions(lifeline.handle({ type: "tabMode", tab, mode }, Date.now()));
+}
+
+// --- ticks and persistence ------------------------------------------------------------------
+
+let tickTimer;
+let tickDue = Infinity;
+
+function scheduleTick() {
+  if (!lifeline) return;
+  const now = Date.now();
+  let due = Infinity;
+  try {
+    const next = lifeline.nextTimeout();
+    if (typeof next === "number" && Number.isFinite(next)) due = next;
+  } catch {
+    // treat as nothing pending
+  }
+  const connected = [...tabs.values()].some((e) => e.ports.size > 0);
+  if (connected) due = Math.min(due, now + TICK_INTERVAL_MS);
+  if (!Number.isFinite(due)) return;
+  if (tickTimer !== undefined && tickDue <= due) return;
+  clearTimeout(tickTimer);
+  tickDue = due;
+  tickTimer = setTimeout(onTick, Math.max(0, due - now));
+}
+
+function onTick() {
+  tickTimer = undefined;
+  tickDue = Infinity;
+  guard(() => runActions(lifeline?.handle({ type: "tick" }, Date.now())));
+  scheduleTick();
+}
+
+let dirty = false;
+let persistTimer;
+
+function markDirty() {
+  dirty = true;
+  if (persistTimer === undefined) persistTimer = setTimeout(persist, PERSIST_INTERVAL_MS);
+}
+
+async function persist() {
+  persistTimer = undefined;
+  if (!dirty || !lifeline) return;
+  dirty = false;
+  try {
+    const saved = {
+      savedAt: Date.now(),
+      engine: lifeline.exportState(),
+      tabs: serializeTabs(),
+      nextRequestId,
+    };
+    await stateArea().set({ [STATE_KEY]: saved });
+  } catch (error) {
+    console.warn("RPC Lifeline: could not save state", error);
+  }
+}
+
+// --- content script ports -------------------------------------------------------------------
+
+api.runtime.onConnect.addListener((port) => guard(() => onConnect(port)));
+
+function originOf(url) {
+  try {
+    const u = new URL(url);
+    return u.protocol === "https:" || u.protocol === "http:" ? u.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function onConnect(port) {
+  if (port.name !== M.PORT_NAME) return;
+  const sender = port.sender;
+  // The tab comes from the browser's record of who connected, never from a message.
+  const tab = sender?.tab?.id;
+  if (sender?.id !== api.runtime.id || !Number.isSafeInteger(tab) || tab < 0) {
+    port.disconnect();
+    return;
+  }
+  const ctx = {
+    port,
+    tab,
+    frameId: sender.frameId ?? 0,
+    limiter: M.createRateLimiter(M.PORT_RATE),
+    requestIds: new Map(),
+  };
+  const entry = tabEntry(tab);
+  const origin = ctx.frameId === 0 ? originOf(sender.url) : originOf(sender.tab?.url);
+  if (origin && origin !== entry.origin) {
+    entry.origin = origin;
+    entry.modeSent = undefined;
+  }
+  entry.ports.add(ctx);
+  port.onMessage.addListener((raw) => guard(() => onPortMessage(ctx, raw)));
+  port.onDisconnect.addListener(() => {
+    void api.runtime.lastError;
+    entry.ports.delete(ctx);
+  });
+  ready.then(() => guard(() => replay(ctx)));
+  scheduleTick();
+}
+
+function onPortMessage(ctx, raw) {
+  if (!ctx.limiter.take(Date.now())) {
+    if (raw?.type === M.ContentToBackground.fallback && Number.isSafeInteger(raw.id)) {
+      safePost(ctx.port, { type: M.BackgroundToContent.fallbackResult, id: raw.id, served: false });
+    }
+    return;
+  }
+  const msg = M.parseContentMessage(raw);
+  if (!msg) return;
+  ready
+    .then(() => handleContentMessage(ctx, msg))
+    .catch((error) => {
+      console.warn("RPC Lifeline: message failed", msg.type, error);
+      if (msg.type === M.ContentToBackground.fallback) {
+        safePost(ctx.port, {
+          type: M.BackgroundToContent.fallbackResult,
+          id: msg.id,
+          served: false,
+        });
+      }
+    });
+}
+
+function engineRequestId(ctx, pageId, create) {
+  let id = ctx.requestIds.get(pageId);
+  if (id === undefined && create) {
+    id = nextRequestId++;
+    if (ctx.requestIds.size >= MAX_IDS_PER_PORT) {
+      ctx.requestIds.delete(ctx.requestIds.keys().next().value);
+    }
+    ctx.requestIds.set(pageId, id);
+  }
+  return id;
+}
+
+async function handleContentMessage(ctx, msg) {
+  if (msg.type === M.ContentToBackground.fallback) {
+    await serveFallback(ctx, msg);
+    return;
+  }
+  if (!lifeline) return;
+  const { tab } = ctx;
+  const base = { tab, wallet: msg.wallet, chainId: msg.chainId, method: msg.method };
+  if (msg.type === M.ContentToBackground.requestStarted) {
+    const requestId = engineRequestId(ctx, msg.requestId, true);
+    runActions(lifeline.handle({ type: "requestStarted", ...base, requestId }, Date.now()));
+  } else {
+    const requestId = engineRequestId(ctx, msg.requestId, true);
+    ctx.requestIds.delete(msg.requestId);
+    const event = {
+      type: "requestFinished",
+      ...base,
+      requestId,
+      latencyMs: Math.round(msg.latencyMs),
+      outcome: msg.outcome,
+    };
+    if (msg.blockNumber !== undefined) event.blockNumber = msg.blockNumber;
+    runActions(lifeline.handle(event, Date.now()));
+  }
+  syncTabMode(tab);
+  markDirty();
+}
+
+/** A served answer the content script would refuse as too big is not served at all. */
+function fitsPage(response) {
+  try {
+    return JSON.stringify(response).length < M.Limits.resultJsonChars - 1024;
+  } catch {
+    return false;
+  }
+}
+
+async function serveFallback(ctx, msg) {
+  const reply = (fields) =>
+    safePost(ctx.port, { type: M.BackgroundToContent.fallbackResult, id: msg.id, ...fields });
+  if (!lifeline) {
+    reply({ served: false, reason: "engine unavailable" });
+    return;
+  }
+  const request = {
+    tab: ctx.tab,
+    wallet: msg.wallet,
+    chainId: msg.chainId,
+    method: msg.method,
+    params: msg.params,
+    reason: msg.reason,
+  };
+  if (msg.walletError) request.walletError = msg.walletError;
+  let timer;
+  const deadline = new Promise((resolve) => {
+    timer = setTimeout(() => resolve({ served: false, reason: "too slow" }), SERVE_DEADLINE_MS);
+  });
+  let result;
+  try {
+    const serving = lifeline.serveRead(request);
+    serving.then((r) => runActions(r?.actions)).catch(() => {});
+    result = await Promise.race([serving, deadline]);
+  } catch (error) {
+    result = { served: false, reason: String(error?.message ?? "engine error") };
+  } finally {
+    clearTimeout(timer);
+  }
+  if (result?.served === true && isPlainObject(result.response) && fitsPage(result.response)) {
+    reply({ served: true, response: result.response });
+  } else {
+    reply({ served: false, reason: String(result?.reason ?? "not served").slice(0, 200) });
+  }
+  markDirty();
+}
+
+// --- tabs, settings, popup ------------------------------------------------------------------
+
+api.tabs?.onRemoved?.addListener((tab) =>
+  ready.then(() => guard(() => tabs.has(tab) && closeTab(tab))),
+);
+
+api.storage.onChanged.addListener((changes, area) => {
+  if (area === "local" && "userChains" in changes) {
+    // New endpoints: rebuild the engine around its current health.
+    ready.then(async () => {
+      try {
+        const chains = await loadChains();
+        for (const chain of chains) chainNames.set(chain.chainId, chain.name);
+        const engine = lifeline?.exportState();
+        lifeline = createEngine(chains, engine ? { engine, tabs: null } : null);
+      } catch (error) {
+        console.warn("RPC Lifeline: new endpoints not applied", error);
+      }
+    });
+  }
+  if (area !== "local" || !ENGINE_SETTING_KEYS.some((k) => k in changes)) return;
+  ready.then(async () => {
+    try {
+      settings = await loadSettings();
+      if (!lifeline) return;
+      runActions(
+        lifeline.handle({ type: "settingsChanged", settings: engineSettings() }, Date.now()),
+      );
+      for (const [tab, entry] of tabs) {
+        entry.modeSent = undefined;
+        syncTabMode(tab);
+        for (const ctx of entry.ports) replay(ctx);
+      }
+    } catch (error) {
+      console.warn("RPC Lifeline: settings not applied", error);
+    }
+  });
+});
+
+api.runtime.onMessage.addListener((raw, sender, sendResponse) => {
+  // Only the extension's own pages (popup, options, also when opened in a tab), never a
+  // content script: those carry the page's URL.
+  const ownPage =
+    sender?.id === api.runtime.id &&
+    typeof sender.url === "string" &&
+    sender.url.startsWith(api.runtime.getURL(""));
+  if (!ownPage) return false;
+  const msg = M.parsePopupRequest(raw);
+  if (!msg) return false;
+  ready
+    .then(() => handlePopup(msg))
+    .then(sendResponse, (error) => sendResponse({ ok: false, error: String(error?.message) }));
+  return true;
+});
+
+async function handlePopup(msg) {
+  if (msg.type === M.PopupToBackground.popupStatus) {
+    const site = tabs.get(msg.tab)?.origin ?? null;
+    let status = null;
+    try {
+      status = lifeline?.status(msg.tab) ?? null;
+    } catch {
+      status = null;
+    }
+    return {
+      ok: true,
+      engine: lifeline !== null,
+      status,
+      site,
+      globalMode: settings.mode,
+      siteMode: (site && settings.siteModes[site]) || null,
+    };
+  }
+  if (msg.site !== undefined) {
+    const { siteModes } = await loadSettings();
+    if (msg.mode === null) delete siteModes[msg.site];
+    else siteModes[msg.site] = msg.mode;
+    await api.storage.local.set({ siteModes });
+  } else {
+    await api.storage.local.set({ mode: msg.mode });
+  }
+  return { ok: true };
+}
+
+function guard(fn) {
+  try {
+    return fn();
+  } catch (error) {
+    console.warn("RPC Lifeline: handler failed", error);
+    return undefined;
+  }
+}
