@@ -178,7 +178,10 @@ struct InFlight {
     wallet: String,
     chain_id: ChainId,
     started_ms: u64,
-    timed_out: bool,
+    /// Time-outs already counted for this read: one per `request_timeout_ms` it stays
+    /// unanswered. A hung request is ongoing evidence, and dapps (viem's request cache)
+    /// often wait on one hung read instead of sending more.
+    timeouts: u32,
 }
 
 /// What the engine knows of one wallet on one chain in one tab.
@@ -371,7 +374,7 @@ impl Engine {
 
     /// When the host should next send a `Tick`, or `None` when nothing is pending.
     pub fn poll_timeout(&self) -> Option<u64> {
-        if self.tabs.values().any(|t| t.in_flight.values().any(|f| !f.timed_out)) {
+        if self.tabs.values().any(|t| t.in_flight.values().any(|f| f.timeouts < self.settings.open_after_consecutive_failures)) {
             return Some(self.now_ms.saturating_add(self.settings.tick_interval_ms));
         }
         let circuits =
@@ -396,7 +399,7 @@ impl Engine {
                 {
                     state
                         .in_flight
-                        .insert(request_id, InFlight { wallet, chain_id, started_ms: now, timed_out: false });
+                        .insert(request_id, InFlight { wallet, chain_id, started_ms: now, timeouts: 0 });
                 }
                 self.refresh_tab(tab);
             }
@@ -416,7 +419,7 @@ impl Engine {
                     .tabs
                     .get_mut(&tab)
                     .and_then(|t| t.in_flight.remove(&request_id))
-                    .is_some_and(|f| f.timed_out);
+                    .is_some_and(|f| f.timeouts > 0);
                 let class = classify_method(&method);
                 let best_head = self.registry.chain(chain_id).and_then(|c| c.best_verified_head());
                 let max_lag = self.settings.max_head_lag_blocks;
@@ -472,12 +475,15 @@ impl Engine {
             let mut expired = Vec::new();
             for flight in tab.in_flight.values_mut() {
                 let age = now.saturating_sub(flight.started_ms);
-                if !flight.timed_out && age >= settings.request_timeout_ms {
-                    flight.timed_out = true;
+                let due = u32::try_from(age / settings.request_timeout_ms)
+                    .unwrap_or(u32::MAX)
+                    .min(settings.open_after_consecutive_failures);
+                while flight.timeouts < due {
+                    flight.timeouts += 1;
                     expired.push((flight.wallet.clone(), flight.chain_id, age));
                 }
             }
-            tab.in_flight.retain(|_, f| !f.timed_out || now.saturating_sub(f.started_ms) < grace);
+            tab.in_flight.retain(|_, f| f.timeouts == 0 || now.saturating_sub(f.started_ms) < grace);
             for (wallet, chain_id, age) in expired {
                 if let Some(w) = tab.wallets.iter_mut().find(|w| w.wallet == wallet && w.chain_id == chain_id)
                 {
@@ -887,7 +893,7 @@ impl Engine {
         let oldest_wait = tab
             .in_flight
             .values()
-            .filter(|f| !f.timed_out && f.wallet == w.wallet && f.chain_id == w.chain_id)
+            .filter(|f| f.timeouts == 0 && f.wallet == w.wallet && f.chain_id == w.chain_id)
             .map(|f| now.saturating_sub(f.started_ms))
             .max()
             .filter(|age| *age >= self.settings.slow_request_ms);

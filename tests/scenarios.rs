@@ -415,3 +415,16 @@ fn state_survives_a_restart() {
         policy: Policy::Reroute
     }));
 }
+
+#[test]
+fn a_single_hung_read_is_enough_evidence_in_the_end() {
+    // viem shares one pending eth_blockNumber among its callers: a hung wallet may see
+    // exactly one request and nothing after it.
+    let mut sim = world(Settings::default());
+    let start = sim.now;
+    sim.start(TAB, WALLET, ETH, "eth_blockNumber");
+    sim.advance(12_000);
+    let blue = sim.first(ETH, BadgeState::Rerouting).expect("rerouting") - start;
+    assert!((9_000..=9_250).contains(&blue), "one time-out per 3 s unanswered: rerouting after {blue} ms");
+    assert!(sim.badge(ETH).1.contains("failed 3 of the last 3 requests (time-outs)"), "{}", sim.badge(ETH).1);
+}

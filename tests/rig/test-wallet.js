@@ -73,6 +73,11 @@ export function createTestWallet({
         case "wallet_addEthereumChain":
         case "wallet_switchEthereumChain":
           return null;
+        // Like MetaMask: the selected network's chain id is wallet state, not an RPC call.
+        case "eth_chainId":
+          return chainIdHex;
+        case "net_version":
+          return String(Number.parseInt(chainIdHex, 16));
         default:
           return forward(method, params);
       }
