@@ -9,12 +9,12 @@ export CHROMEDRIVER := /usr/bin/chromedriver
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-reference-types --enable-multivalue --enable-sign-ext
 
-.PHONY: setup build wasm extension pages test test-rust test-wasm test-js lint fmt demo clean
+.PHONY: setup build wasm extension pages www test test-rust test-wasm test-js lint fmt demo clean
 
 setup:
 	scripts/setup.sh
 
-build: setup wasm extension pages
+build: setup wasm extension pages www
 
 wasm:
 	wasm-pack build --target web --release --mode no-install --out-dir pkg --out-name rpc_lifeline
@@ -28,6 +28,10 @@ extension:
 pages:
 	node tests/rig/build-pages.js
 
+# The playground, the endpoint dashboard and the embed (dist/www: static files).
+www:
+	node scripts/build-www.js
+
 test: build lint test-rust test-wasm test-js
 
 test-rust:
@@ -37,17 +41,18 @@ test-wasm:
 	node tests/rig/with-anvil.js wasm-pack test --headless --chrome --mode no-install -- --test wasm_browser
 
 test-js:
-	node --test --test-concurrency=1 tests/rig/*.test.js tests/extension/*.test.js tests/e2e/*.test.js
+	node --test --test-concurrency=1 tests/rig/*.test.js tests/extension/*.test.js tests/e2e/*.test.js \
+	  tests/www/*.test.js
 
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown -- -D warnings
-	biome check extension tests scripts
+	biome check extension www tests scripts
 
 fmt:
 	cargo fmt
-	biome check --write extension tests scripts
+	biome check --write extension www tests scripts
 
 demo: build
 	node scripts/demo.js

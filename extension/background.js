@@ -4,6 +4,16 @@
 // is answered served:false and the page keeps its wallet's own answer.
 import "./messages.js";
 import init, { Lifeline } from "./pkg/rpc_lifeline.js";
+import {
+  effectiveSettings,
+  loadBundled,
+  loadManaged,
+  loadUserChains,
+  loadUserSettings,
+  lockedBy,
+  mergeChains,
+} from "./registry.js";
+import { createRequestLog } from "./request-log.js";
 
 const M = globalThis.LifelineMessages;
 const api = globalThis.browser ?? globalThis.chrome;
@@ -20,6 +30,8 @@ const SAVED_STATE_MAX_AGE_MS = 10 * 60_000;
 const MAX_IDS_PER_PORT = 1024;
 const STATE_KEY = "lifelineState";
 const ENGINE_SETTING_KEYS = ["mode", "siteModes", "engineSettings"];
+/** Keys in storage.local whose change rebuilds the registry. */
+const REGISTRY_KEYS = ["userChains"];
 const TOOLBAR = {
   healthy: { text: "", color: "#15803d" },
   degraded: { text: "!", color: "#b45309" },
@@ -31,7 +43,14 @@ const RANK = { healthy: 0, degraded: 1, rerouting: 2, failing: 3 };
 /** @type {Lifeline | null} */
 let lifeline = null;
 let settings = { mode: "protect", siteModes: {}, engineSettings: {} };
+/** The registry the engine was last built with, as JSON. */
+let registryJson = "";
+/** The administrator's policy (storage.managed), parsed; its values win over the user's. */
+let managed = { policy: {}, ignored: [] };
 const chainNames = new Map();
+// Installed before the engine can send anything, so every request to an endpoint is logged.
+const requestLog = createRequestLog({ storage: api.storage.local });
+requestLog.install();
 /**
  * tab id → { ports: Set<PortContext>, origin?, modeSent?, policies, badges, fixes }, where the
  * three maps hold the engine's latest action per "wallet\nchainId", replayed to new ports.
@@ -49,9 +68,16 @@ const ready = start().catch((error) => {
 
 async function start() {
   await init();
-  const [stored, chains, saved] = await Promise.all([loadSettings(), loadChains(), loadSaved()]);
+  managed = await loadManaged(api);
+  const [stored, chains, saved] = await Promise.all([
+    loadSettings(),
+    loadChains(),
+    loadSaved(),
+    requestLog.load(),
+  ]);
   settings = stored;
   for (const chain of chains) chainNames.set(chain.chainId, chain.name);
+  registryJson = JSON.stringify(chains);
   lifeline = createEngine(chains, saved);
   await forgetClosedTabs();
   scheduleTick();
@@ -76,52 +102,38 @@ function createEngine(chains, saved) {
   } catch (error) {
     // Settings the engine rejects must not cost the user the extension.
     console.warn("RPC Lifeline: stored engine settings rejected, using defaults.", error);
-    return new Lifeline({ mode: settings.mode }, chains);
+    const fallback = { mode: settings.mode };
+    if (managed.policy.allowedTracking) fallback.allowedTracking = managed.policy.allowedTracking;
+    return new Lifeline(fallback, chains);
   }
 }
 
-/**
- * The bundled registry plus the user's own endpoints (storage.local `userChains`, the same
- * ChainSpec shape): a user's endpoints come first for a chain they share, and a chain the
- * bundle lacks is added whole. The engine validates every URL; an entry it refuses is
- * dropped here with a warning rather than costing the user the whole extension.
- */
+/** The registry the engine runs on: managed, user and bundled endpoints (see registry.js). */
 async function loadChains() {
-  const response = await fetch(api.runtime.getURL("chains.json"));
-  const json = await response.json();
-  const bundled = Array.isArray(json) ? json : json?.chains;
-  if (!Array.isArray(bundled)) throw new Error("chains.json has no chains");
-  const { userChains } = await api.storage.local.get("userChains");
-  if (!Array.isArray(userChains)) return bundled;
-  const byId = new Map(bundled.map((chain) => [chain.chainId, chain]));
-  for (const user of userChains) {
-    try {
-      new Lifeline(undefined, [user]);
-    } catch (error) {
-      console.warn("RPC Lifeline: user chain ignored", error);
-      continue;
-    }
-    const known = byId.get(user.chainId);
-    byId.set(user.chainId, known ? { ...known, rpcs: [...user.rpcs, ...known.rpcs] } : user);
-  }
-  return [...byId.values()];
+  return (await loadRegistry()).chains;
 }
+
+async function loadRegistry() {
+  const [bundled, user] = await Promise.all([loadBundled(api), loadUserChains(api)]);
+  return mergeChains({ bundled, user, policy: managed.policy, accepts: engineAccepts });
+}
+
+/** Whether the engine would accept these settings and chains: null, or its reason not to. */
+function engineRefusal(engineSettings, chains) {
+  try {
+    new Lifeline(engineSettings, chains).free();
+    return null;
+  } catch (error) {
+    return String(error?.message ?? error).slice(0, 300);
+  }
+}
+
+const engineAccepts = (chain) => engineRefusal(undefined, [chain]) === null;
 
 const isPlainObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
 async function loadSettings() {
-  const stored = await api.storage.local.get(ENGINE_SETTING_KEYS);
-  const siteModes = {};
-  if (isPlainObject(stored.siteModes)) {
-    for (const [site, mode] of Object.entries(stored.siteModes)) {
-      if (M.Modes.includes(mode)) siteModes[site] = mode;
-    }
-  }
-  return {
-    mode: M.Modes.includes(stored.mode) ? stored.mode : "protect",
-    siteModes,
-    engineSettings: isPlainObject(stored.engineSettings) ? stored.engineSettings : {},
-  };
+  return effectiveSettings(await loadUserSettings(api), managed.policy);
 }
 
 function engineSettings() {
@@ -238,6 +250,7 @@ function runAction(action, toolbarTabs) {
       postToTab(action.tab, fixMessage(action));
       break;
     case "probe":
+      requestLog.noteProbe(action);
       runProbe(action);
       break;
     default:
@@ -526,11 +539,16 @@ async function serveFallback(ctx, msg) {
     timer = setTimeout(() => resolve({ served: false, reason: "too slow" }), SERVE_DEADLINE_MS);
   });
   let result;
+  const logged = requestLog.serving(request);
   try {
     const serving = lifeline.serveRead(request);
-    serving.then((r) => runActions(r?.actions)).catch(() => {});
+    serving
+      .then((r) => runActions(r?.actions))
+      .catch(() => {})
+      .finally(logged);
     result = await Promise.race([serving, deadline]);
   } catch (error) {
+    logged();
     result = { served: false, reason: String(error?.message ?? "engine error") };
   } finally {
     clearTimeout(timer);
@@ -550,37 +568,50 @@ api.tabs?.onRemoved?.addListener((tab) =>
 );
 
 api.storage.onChanged.addListener((changes, area) => {
-  if (area === "local" && "userChains" in changes) {
-    // New endpoints: rebuild the engine around its current health.
-    ready.then(async () => {
-      try {
-        const chains = await loadChains();
-        for (const chain of chains) chainNames.set(chain.chainId, chain.name);
-        const engine = lifeline?.exportState();
-        lifeline = createEngine(chains, engine ? { engine, tabs: null } : null);
-      } catch (error) {
-        console.warn("RPC Lifeline: new endpoints not applied", error);
-      }
-    });
-  }
-  if (area !== "local" || !ENGINE_SETTING_KEYS.some((k) => k in changes)) return;
+  const policyChanged = area === "managed";
+  const registryChanged = area === "local" && REGISTRY_KEYS.some((k) => k in changes);
+  const settingsChanged = area === "local" && ENGINE_SETTING_KEYS.some((k) => k in changes);
+  if (!policyChanged && !registryChanged && !settingsChanged) return;
   ready.then(async () => {
-    try {
-      settings = await loadSettings();
-      if (!lifeline) return;
-      runActions(
-        lifeline.handle({ type: "settingsChanged", settings: engineSettings() }, Date.now()),
-      );
-      for (const [tab, entry] of tabs) {
-        entry.modeSent = undefined;
-        syncTabMode(tab);
-        for (const ctx of entry.ports) replay(ctx);
-      }
-    } catch (error) {
-      console.warn("RPC Lifeline: settings not applied", error);
-    }
+    if (policyChanged) managed = await loadManaged(api);
+    if (policyChanged || registryChanged) await applyRegistry();
+    if (policyChanged || settingsChanged) await applySettings();
   });
 });
+
+/** New endpoints: rebuild the engine around its current health. */
+async function applyRegistry() {
+  try {
+    const chains = await loadChains();
+    // A rebuild drops probes in flight: skip it when nothing changed (e.g. a change made
+    // while the worker was starting, which start() already read).
+    const json = JSON.stringify(chains);
+    if (json === registryJson && lifeline) return;
+    registryJson = json;
+    for (const chain of chains) chainNames.set(chain.chainId, chain.name);
+    const engine = lifeline?.exportState();
+    lifeline = createEngine(chains, engine ? { engine, tabs: null } : null);
+  } catch (error) {
+    console.warn("RPC Lifeline: new endpoints not applied", error);
+  }
+}
+
+async function applySettings() {
+  try {
+    settings = await loadSettings();
+    if (!lifeline) return;
+    runActions(
+      lifeline.handle({ type: "settingsChanged", settings: engineSettings() }, Date.now()),
+    );
+    for (const [tab, entry] of tabs) {
+      entry.modeSent = undefined;
+      syncTabMode(tab);
+      for (const ctx of entry.ports) replay(ctx);
+    }
+  } catch (error) {
+    console.warn("RPC Lifeline: settings not applied", error);
+  }
+}
 
 api.runtime.onMessage.addListener((raw, sender, sendResponse) => {
   // Only the extension's own pages (popup, options, also when opened in a tab), never a
@@ -590,10 +621,11 @@ api.runtime.onMessage.addListener((raw, sender, sendResponse) => {
     typeof sender.url === "string" &&
     sender.url.startsWith(api.runtime.getURL(""));
   if (!ownPage) return false;
-  const msg = M.parsePopupRequest(raw);
+  const popup = M.parsePopupRequest(raw);
+  const msg = popup ?? M.parseOptionsRequest(raw);
   if (!msg) return false;
   ready
-    .then(() => handlePopup(msg))
+    .then(() => (popup ? handlePopup(msg) : handleOptions(msg)))
     .then(sendResponse, (error) => sendResponse({ ok: false, error: String(error?.message) }));
   return true;
 });
@@ -614,10 +646,12 @@ async function handlePopup(msg) {
       site,
       globalMode: settings.mode,
       siteMode: (site && settings.siteModes[site]) || null,
+      modeManaged: isModeManaged(site ?? undefined),
     };
   }
+  if (isModeManaged(msg.site)) return { ok: false, error: "set by your organisation" };
   if (msg.site !== undefined) {
-    const { siteModes } = await loadSettings();
+    const { siteModes } = await loadUserSettings(api);
     if (msg.mode === null) delete siteModes[msg.site];
     else siteModes[msg.site] = msg.mode;
     await api.storage.local.set({ siteModes });
@@ -625,6 +659,43 @@ async function handlePopup(msg) {
     await api.storage.local.set({ mode: msg.mode });
   }
   return { ok: true };
+}
+
+/** Whether the administrator fixed the mode (for `site`, when given). */
+function isModeManaged(site) {
+  const locks = lockedBy(managed.policy);
+  return locks.mode || (site !== undefined && locks.siteModes.includes(site));
+}
+
+async function handleOptions(msg) {
+  switch (msg.type) {
+    case M.OptionsToBackground.optionsState: {
+      // Read afresh: the page asks right after it wrote, before onChanged reached us.
+      const [{ view }, current] = await Promise.all([loadRegistry(), loadSettings()]);
+      return {
+        ok: true,
+        engine: lifeline !== null,
+        chains: view,
+        mode: current.mode,
+        siteModes: current.siteModes,
+        allowedTracking: current.engineSettings.allowedTracking ?? ["none"],
+        managed: managed.policy,
+        ignoredPolicies: managed.ignored,
+        locked: lockedBy(managed.policy),
+      };
+    }
+    case M.OptionsToBackground.requestLog:
+      return { ok: true, entries: requestLog.entries() };
+    case M.OptionsToBackground.clearRequestLog:
+      await requestLog.clear();
+      return { ok: true };
+    case M.OptionsToBackground.checkSettings: {
+      const error = engineRefusal(msg.engineSettings, msg.userChains ?? []);
+      return error ? { ok: false, error } : { ok: true };
+    }
+    default:
+      return { ok: false, error: "unknown request" };
+  }
 }
 
 function guard(fn) {

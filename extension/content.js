@@ -2,12 +2,14 @@
 //
 // Relays inpage.js' reports and fallback requests to the background over a runtime port,
 // treating every page message as hostile (schema, size cap, rate limit: messages.js), and
-// draws the in-page badge in the top frame. Loaded after messages.js in the same
-// content_scripts entry, which defines globalThis.LifelineMessages.
+// draws the in-page badge in the top frame. Loaded after messages.js and badge-view.js in the
+// same content_scripts entry, which define globalThis.LifelineMessages and the badge's look
+// (globalThis.LifelineBadgeView, shared with the embeddable page module in www/lifeline/).
 (() => {
   const M = globalThis.LifelineMessages;
+  const View = globalThis.LifelineBadgeView;
   const api = globalThis.browser ?? globalThis.chrome;
-  if (!M || !api?.runtime?.connect) return;
+  if (!M || !View || !api?.runtime?.connect) return;
 
   const origin = location.origin;
   const httpDocument = location.protocol === "https:" || location.protocol === "http:";
@@ -176,82 +178,11 @@
 
   // --- the badge ------------------------------------------------------------------------------
 
-  // Kept here so the badge is immune to page CSS: it lives only in the closed shadow root.
-  const BADGE_CSS = `
-    :host { all: initial; }
-    .wrap {
-      --healthy: #15803d; --degraded: #b45309; --failing: #b91c1c; --rerouting: #1d4ed8;
-      --accent: var(--healthy);
-      font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-      color: #111827; display: flex; flex-direction: column; align-items: flex-end; gap: 8px;
-    }
-    .wrap[data-state="degraded"] { --accent: var(--degraded); }
-    .wrap[data-state="failing"] { --accent: var(--failing); }
-    .wrap[data-state="rerouting"] { --accent: var(--rerouting); }
-    button { font: inherit; cursor: pointer; }
-    button:focus-visible { outline: 3px solid #2563eb; outline-offset: 2px; }
-    .pill {
-      display: inline-flex; align-items: center; gap: 6px; padding: 6px 12px;
-      border-radius: 999px; border: 1px solid var(--accent); background: #fff; color: #111827;
-      box-shadow: 0 2px 8px rgb(0 0 0 / 0.18); font-weight: 600;
-    }
-    .wrap:not(.discreet) .pill { background: var(--accent); color: #fff; }
-    .dot { width: 9px; height: 9px; border-radius: 50%; background: var(--accent); }
-    .wrap:not(.discreet) .dot { background: #fff; }
-    .wrap.discreet .pill { opacity: 0.72; padding: 4px 9px; font-size: 12px; font-weight: 500; }
-    .wrap.discreet .pill:hover, .wrap.discreet .pill:focus-visible { opacity: 1; }
-    .panel {
-      width: min(340px, calc(100vw - 32px)); box-sizing: border-box; padding: 12px 14px;
-      background: #fff; border: 1px solid #d1d5db; border-top: 4px solid var(--accent);
-      border-radius: 10px; box-shadow: 0 8px 24px rgb(0 0 0 / 0.2);
-    }
-    .panel[hidden] { display: none; }
-    .head { display: flex; justify-content: space-between; align-items: center; }
-    .close { border: 0; background: none; font-size: 18px; line-height: 1; padding: 2px 6px; color: #374151; }
-    .sentence { margin: 8px 0; font-size: 14px; }
-    .facts { display: grid; grid-template-columns: auto 1fr; gap: 2px 10px; margin: 0 0 10px; }
-    .facts dt { color: #4b5563; }
-    .facts dd { margin: 0; overflow-wrap: anywhere; }
-    .fix {
-      display: block; width: 100%; margin: 0 0 8px; padding: 8px 10px; border-radius: 6px;
-      border: 0; background: #1d4ed8; color: #fff; font-weight: 600;
-    }
-    .fix[hidden], .fix-result[hidden] { display: none; }
-    .fix[aria-disabled="true"] { opacity: 0.6; cursor: progress; }
-    .fix-result { margin: 0 0 8px; }
-    .hide { border: 1px solid #d1d5db; background: #f9fafb; border-radius: 6px; padding: 4px 10px; color: #374151; }
-    .live {
-      position: absolute; width: 1px; height: 1px; overflow: hidden;
-      clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap;
-    }
-    @media (prefers-color-scheme: dark) {
-      .wrap { color: #f3f4f6; }
-      .panel, .pill { background: #1f2937; color: #f3f4f6; border-color: #4b5563; }
-      .facts dt, .close { color: #d1d5db; }
-      .hide { background: #374151; color: #f3f4f6; border-color: #4b5563; }
-    }
-    @media (prefers-reduced-motion: no-preference) {
-      .pill { transition: opacity 120ms ease; }
-    }
-  `;
-
   const badge = createBadge();
 
   function createBadge() {
     const isTop = window.top === window;
     const RANK = { healthy: 0, degraded: 1, rerouting: 2, failing: 3 };
-    const LABEL = {
-      healthy: "RPC OK",
-      degraded: "RPC slow",
-      failing: "RPC failing",
-      rerouting: "RPC rerouted",
-    };
-    const STATE_WORDS = {
-      healthy: "Healthy",
-      degraded: "Degraded: slow or some errors",
-      failing: "Failing",
-      rerouting: "Failing: reads are served by a backup RPC",
-    };
     /** "wallet\nchainId" → { wallet, chainId, at } seen in this frame's own reports */
     const activity = new Map();
     /** "wallet\nchainId" → badge message from the background, with `at` */
@@ -259,8 +190,8 @@
     /** "wallet\nchainId" → EIP-3085 params */
     const fixes = new Map();
     const settings = { badgeWhenHealthy: "discreet", hidden: false };
+    /** { host, view } once built; the look and the panel live in badge-view.js. */
     let ui = null;
-    let open = false;
     let shown = null;
     let nextAddId = 1;
     /** { id, key, timer } while the wallet is asked; then { key, outcome, text } */
@@ -340,118 +271,20 @@
       return pick && { ...pick, walletCount: wallets.size };
     }
 
+    /** Builds the badge's host (pinned bottom-right) and the shared view inside it. */
     function build() {
       const host = document.createElement("rpc-lifeline-badge");
-      host.style.cssText = [
-        "all: initial",
-        "position: fixed",
-        "right: 16px",
-        "bottom: 16px",
-        "z-index: 2147483647",
-        "display: block",
-        "width: auto",
-        "height: auto",
-        "margin: 0",
-        "padding: 0",
-        "border: 0",
-        "transform: none",
-        "pointer-events: auto",
-        "contain: layout style",
-      ]
-        .map((rule) => `${rule} !important`)
-        .join(";");
-      const root = host.attachShadow({ mode: "closed" });
-      const style = document.createElement("style");
-      style.textContent = BADGE_CSS;
-      const wrap = el("div", { class: "wrap" });
-      const panel = el("div", {
-        class: "panel",
-        id: "panel",
-        role: "region",
-        "aria-labelledby": "title",
-        hidden: "",
+      host.style.cssText = View.FLOATING_HOST_STYLE;
+      const view = View.mountBadge(host.attachShadow({ mode: "closed" }), {
+        onFix: askWallet,
+        onHide: hideOnSite,
       });
-      const head = el("div", { class: "head" });
-      const title = el("strong", { id: "title" }, "RPC Lifeline");
-      const close = el("button", { type: "button", class: "close", "aria-label": "Close" }, "×");
-      head.append(title, close);
-      const sentence = el("p", { class: "sentence" });
-      const facts = el("dl", { class: "facts" });
-      const stateValue = el("dd");
-      const chainValue = el("dd");
-      const walletValue = el("dd");
-      facts.append(
-        el("dt", {}, "State"),
-        stateValue,
-        el("dt", {}, "Chain"),
-        chainValue,
-        el("dt", {}, "Wallet"),
-        walletValue,
-      );
-      const fixButton = el(
-        "button",
-        { type: "button", class: "fix", hidden: "" },
-        "Add a working RPC to your wallet",
-      );
-      const fixResult = el("p", {
-        class: "fix-result",
-        hidden: "",
-        tabindex: "-1",
-        "aria-live": "polite",
-      });
-      const hide = el("button", { type: "button", class: "hide" }, "Hide on this site");
-      panel.append(head, sentence, facts, fixButton, fixResult, hide);
-      const pill = el("button", {
-        type: "button",
-        class: "pill",
-        "aria-expanded": "false",
-        "aria-controls": "panel",
-      });
-      const dot = el("span", { class: "dot", "aria-hidden": "true" });
-      const label = el("span", { class: "label" });
-      pill.append(dot, label);
-      const live = el("div", { class: "live", role: "status", "aria-live": "polite" });
-      wrap.append(panel, pill, live);
-      root.append(style, wrap);
-
-      pill.addEventListener("click", () => setOpen(!open));
-      close.addEventListener("click", () => setOpen(false, true));
-      wrap.addEventListener("keydown", (event) => {
-        if (event.key === "Escape" && open) {
-          event.stopPropagation();
-          setOpen(false, true);
-        }
-      });
-      fixButton.addEventListener("click", askWallet);
-      hide.addEventListener("click", hideOnSite);
-      return {
-        host,
-        root,
-        wrap,
-        panel,
-        pill,
-        label,
-        live,
-        sentence,
-        stateValue,
-        chainValue,
-        walletValue,
-        fixButton,
-        fixResult,
-      };
+      return { host, view };
     }
 
-    function el(tag, attrs = {}, text) {
-      const node = document.createElement(tag);
-      for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-      if (text !== undefined) node.textContent = text;
-      return node;
-    }
-
-    function setOpen(value, focusPill) {
-      open = value;
+    function setOpen(value) {
+      ui?.view.setOpen(value);
       render();
-      if (ui && focusPill) ui.pill.focus();
     }
 
     function render() {
@@ -473,42 +306,18 @@
         (shown.state === "healthy" && settings.badgeWhenHealthy === "hidden");
       host.style.setProperty("display", hidden ? "none" : "block", "important");
       if (!shown) return;
-      const chainName = shown.chainName ?? `chain ${shown.chainId}`;
-      host.dataset.state = shown.state;
-      host.dataset.chain = String(shown.chainId);
-      host.dataset.wallet = shown.wallet;
-      host.dataset.sentence = shown.sentence;
-      host.dataset.expanded = String(open);
-      const discreet = shown.state === "healthy";
-      ui.wrap.dataset.state = shown.state;
-      ui.wrap.classList.toggle("discreet", discreet);
-      ui.label.textContent = LABEL[shown.state];
-      ui.pill.setAttribute("aria-expanded", String(open));
-      ui.pill.setAttribute("aria-label", `RPC Lifeline: ${LABEL[shown.state]} on ${chainName}`);
-      const liveText = `${LABEL[shown.state]} on ${chainName}.`;
-      if (ui.live.textContent !== liveText) ui.live.textContent = liveText;
-      ui.panel.hidden = !open;
-      ui.sentence.textContent = shown.sentence;
-      ui.stateValue.textContent = STATE_WORDS[shown.state];
-      ui.chainValue.textContent = `${chainName} (${shown.chainId})`;
-      ui.walletValue.textContent =
-        shown.walletCount > 1 ? `${shown.wallet} (worst of ${shown.walletCount})` : shown.wallet;
-      renderFix();
+      ui.view.render({ ...shown, fix: fixModel() });
     }
 
-    function renderFix() {
+    /** The wallet-fix part of the view's model, for the verdict shown. */
+    function fixModel() {
       const key = keyOf(shown.wallet, shown.chainId);
-      const offered = fixes.has(key) && shown.mode !== "observe";
       const ours = fix && fix.key === key ? fix : null;
-      const hadFocus = ui.root.activeElement === ui.fixButton;
-      ui.fixButton.hidden = !offered || Boolean(ours?.outcome === "added");
-      // aria-disabled, not disabled: a disabled button would drop the keyboard focus.
-      ui.fixButton.setAttribute("aria-disabled", String(Boolean(ours && !ours.outcome)));
-      ui.fixResult.hidden = !ours;
-      ui.fixResult.textContent = ours ? ours.text : "";
-      ui.host.dataset.fix = ours ? (ours.outcome ?? "pending") : offered ? "offered" : "none";
-      // Focus must not fall out of the panel when the button it was on goes away.
-      if (hadFocus && ui.fixButton.hidden && !ui.fixResult.hidden) ui.fixResult.focus();
+      return {
+        offered: fixes.has(key) && shown.mode !== "observe",
+        status: ours ? (ours.outcome ?? "pending") : undefined,
+        text: ours?.text,
+      };
     }
 
     function askWallet() {

@@ -78,6 +78,11 @@
   const setTimer = win.setTimeout.bind(win);
   const clearTimer = win.clearTimeout.bind(win);
   const PromiseCtor = Promise;
+  /**
+   * Answered (true) by every provider we wrap, so a page's embedded copy of RPC Lifeline
+   * (www/lifeline/embed.js) sees that the extension is in charge and steps back.
+   */
+  const EXTENSION_MARK = Symbol.for("rpc-lifeline.extension");
 
   // --- bridge to content.js -----------------------------------------------------------------
 
@@ -129,14 +134,13 @@
       case "policy":
         if (typeof data.wallet === "string" && Number.isSafeInteger(data.chainId)) {
           const p = data.policy;
+          const key = policyKey(data.wallet, data.chainId);
           if (p && (p.mode === "pass" || p.mode === "reroute")) {
-            policies.set(policyKey(data.wallet, data.chainId), { mode: p.mode });
+            policies.set(key, { mode: p.mode });
           } else if (p && p.mode === "hedge" && Number.isFinite(p.afterMs) && p.afterMs >= 0) {
-            policies.set(policyKey(data.wallet, data.chainId), {
-              mode: "hedge",
-              afterMs: p.afterMs,
-            });
+            policies.set(key, { mode: "hedge", afterMs: p.afterMs });
           }
+          if (p?.mode === "hedge" || p?.mode === "reroute") rescueWaiting(key);
         }
         break;
       case "fallbackResult": {
@@ -153,6 +157,19 @@
   }
 
   const policyKey = (wallet, chainId) => `${wallet}\n${chainId}`;
+
+  /**
+   * Reads still waiting on their wallet, per policy key: when the engine starts hedging or
+   * rerouting, a read sent while all looked well is hedged too (dapps share one pending
+   * read among callers, so a hung one would otherwise block them all).
+   */
+  const waitingReads = new Map();
+
+  function rescueWaiting(key) {
+    const waiting = waitingReads.get(key);
+    if (!waiting) return;
+    for (const rescue of [...waiting]) rescue();
+  }
   const policyFor = (wallet, chainId) =>
     policies.get(policyKey(wallet, chainId)) ?? { mode: "pass" };
 
@@ -275,6 +292,7 @@
 
   const providerHandler = {
     get(target, prop) {
+      if (prop === EXTENSION_MARK) return true;
       // Getters and methods run against the real provider (private fields, brand checks).
       const value = reflectGet(target, prop, target);
       try {
@@ -446,28 +464,42 @@
         } catch (error) {
           walletPromise = PromiseCtor.reject(error);
         }
+        const hedge = () => {
+          if (settled || hedged) return;
+          hedged = askFallback(plan, chainId, "hedge").then((answer) => {
+            if (answer.served) {
+              done(); // the wallet may never answer: do not keep this read waiting
+              serve(answer);
+            }
+            return answer;
+          });
+        };
         if (mayAsk && policy.mode === "hedge") {
-          hedgeTimer = setTimer(() => {
-            if (settled) return;
-            hedged = askFallback(plan, chainId, "hedge").then((answer) => {
-              if (answer.served) serve(answer);
-              return answer;
-            });
-          }, policy.afterMs);
+          hedgeTimer = setTimer(hedge, policy.afterMs);
         }
+        const key = policyKey(plan.wallet, chainId);
+        if (mayAsk) {
+          if (!waitingReads.has(key)) waitingReads.set(key, new Set());
+          waitingReads.get(key).add(hedge);
+        }
+        const done = () => waitingReads.get(key)?.delete(hedge);
         walletPromise.then(
           (value) => {
+            done();
             clearTimer(hedgeTimer);
             reportOk(report, value);
             settle(resolve, value);
           },
           (error) => {
+            done();
             clearTimer(hedgeTimer);
             const outcome = reportError(report, error);
             if (settled) return;
             if (hedged) {
               hedged.then((answer) => answer.served || settle(reject, error));
-            } else if (mayAsk && outcome) {
+            } else if (mayAsk && outcome && policies.has(policyKey(plan.wallet, chainId))) {
+              // Only once the background has judged this wallet: a background that never
+              // answers must not add a round trip to every failed read.
               askFallback(plan, chainId, "walletError", outcome).then((answer) =>
                 answer.served ? serve(answer) : settle(reject, error),
               );

@@ -6,6 +6,11 @@
 //   port   content.js              ──runtime port────────▶ background.js  (CONTENT_TO_BACKGROUND)
 //   port   background.js           ──runtime port────────▶ content.js     (BACKGROUND_TO_CONTENT)
 //   popup  popup.js                ──runtime.sendMessage─▶ background.js  (POPUP_TO_BACKGROUND)
+//   page   options.js              ──runtime.sendMessage─▶ background.js  (OPTIONS_TO_BACKGROUND)
+//
+// Values that reach the extension from outside without being messages are validated here too:
+// the administrator's managed policy (storage.managed), a settings file or an ethereum-lists
+// chain file the user imports, and the user's endpoints read back from storage.
 //
 // This file is loaded three ways, so it has no `export` and defines one global,
 // `globalThis.LifelineMessages`: as a classic content script listed before content.js, as a
@@ -49,6 +54,15 @@
     popupStatus: "popupStatus",
     setMode: "setMode",
   });
+  const OptionsToBackground = Object.freeze({
+    /** The registry as the engine uses it (each endpoint with where it came from) and locks. */
+    optionsState: "optionsState",
+    /** The log of requests sent to endpoints. */
+    requestLog: "requestLog",
+    clearRequestLog: "clearRequestLog",
+    /** Asks the engine whether it would accept these settings and user chains. */
+    checkSettings: "checkSettings",
+  });
 
   const Limits = Object.freeze({
     /** JSON size of any report or small message from a page (characters). */
@@ -68,9 +82,20 @@
     latencyMs: 24 * 60 * 60 * 1000,
     urls: 16,
     urlChars: 512,
+    /** JSON size of a request from the options page (it may carry every user chain). */
+    optionsJsonChars: 512 * 1024,
+    /** JSON size of an imported settings or chain file. */
+    importJsonChars: 1024 * 1024,
+    /** User or managed chains, and endpoints per chain: far above any real use. */
+    chains: 256,
+    rpcsPerChain: 128,
+    siteModes: 1000,
+    chainNameChars: 100,
   });
 
   const Modes = Object.freeze(["observe", "suggest", "protect"]);
+  /** Tracking policies as chainlist records them; the engine's default allows "none" only. */
+  const TrackingPolicies = Object.freeze(["none", "limited", "yes", "unspecified"]);
   const BadgeStates = Object.freeze(["healthy", "degraded", "failing", "rerouting"]);
   const FallbackReasons = Object.freeze(["walletError", "hedge", "reroute"]);
   const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
@@ -168,6 +193,21 @@
     const local = parsed.hostname === "127.0.0.1" || parsed.hostname === "localhost";
     return parsed.protocol === "http:" && local ? v : INVALID;
   }
+  // The engine's own rule (src/registry.rs `endpoint_host`), so that what the options page
+  // accepts is what the engine accepts: https, or http to this machine; a plain host name of
+  // letters, digits, dots and dashes; a numeric port; no credentials, spaces or controls.
+  const ENDPOINT_RE = /^(https?):\/\/([A-Za-z0-9.-]+)(?::\d+)?(?:[/?#].*)?$/;
+  const CONTROL_OR_SPACE_RE = /[\s\p{Cc}]/u;
+  function endpointUrl(v) {
+    if (typeof v !== "string" || v.length > Limits.urlChars || CONTROL_OR_SPACE_RE.test(v)) {
+      return INVALID;
+    }
+    const match = ENDPOINT_RE.exec(v);
+    if (!match) return INVALID;
+    const local = match[2] === "127.0.0.1" || match[2] === "localhost";
+    return match[1] === "https" || local ? v : INVALID;
+  }
+
   const urlList = (v) =>
     Array.isArray(v) && v.length <= Limits.urls && v.every((u) => url(u) !== INVALID)
       ? v.slice()
@@ -204,6 +244,91 @@
     nativeCurrency: object({ name: str(100), symbol: str(12), decimals: int(0, 36) }),
     rpcUrls: urlList,
     "blockExplorerUrls?": urlList,
+  });
+
+  /** A list of at most `max` items each accepted by `check`, copied. */
+  const arrayOf = (check, max) => (v) => {
+    if (!Array.isArray(v) || v.length > max) return INVALID;
+    const out = [];
+    for (const item of v) {
+      const value = check(item);
+      if (value === INVALID) return INVALID;
+      out.push(value);
+    }
+    return out;
+  };
+  /** A plain object whose keys match `keyPattern` and whose values `check` accepts. */
+  const recordOf = (keyPattern, check, max) => (v) => {
+    if (!isPlainObject(v)) return INVALID;
+    const entries = Object.entries(v);
+    if (entries.length > max) return INVALID;
+    const out = {};
+    for (const [key, value] of entries) {
+      if (FORBIDDEN_KEYS.has(key) || !keyPattern.test(key) || check(value) === INVALID) {
+        return INVALID;
+      }
+      out[key] = value;
+    }
+    return out;
+  };
+  const tracking = oneOf(TrackingPolicies);
+  const trackingSet = (v) => {
+    const out = arrayOf(tracking, TrackingPolicies.length)(v);
+    return out !== INVALID && new Set(out).size === out.length ? out : INVALID;
+  };
+  const ORIGIN_RE = /^https?:\/\/[^/?#\s]+$/;
+  const origin = str(Limits.urlChars, ORIGIN_RE);
+
+  /** A chain and its endpoints, the engine's ChainSpec (the shape of chains.json entries). */
+  const chainSpec = object({
+    chainId,
+    name: str(Limits.chainNameChars, /\S/),
+    "shortName?": str(Limits.chainNameChars),
+    nativeCurrency: object({ name: str(100), symbol: str(12), decimals: int(0, 36) }),
+    "blockExplorerUrls?": urlList,
+    rpcs: arrayOf(
+      object({ url: endpointUrl, tracking, "source?": str(Limits.chainNameChars) }),
+      Limits.rpcsPerChain,
+    ),
+  });
+  /** Chains with distinct ids. */
+  const chainList = (v) => {
+    const out = arrayOf(chainSpec, Limits.chains)(v);
+    return out !== INVALID && new Set(out.map((c) => c.chainId)).size === out.length
+      ? out
+      : INVALID;
+  };
+  /** The engine's Settings, partial: its own keys and ranges are the engine's to check. */
+  const engineSettings = (v) =>
+    isPlainObject(v) && Object.keys(v).length <= 64 && jsonValue(v, 3) ? v : INVALID;
+
+  /**
+   * What an administrator may set through browser policy (storage.managed; the schema
+   * Chromium checks is managed_schema.json, keep the two in sync). Each key is judged alone.
+   */
+  const managedFields = {
+    endpoints: chainList,
+    useBundledEndpoints: bool,
+    allowUserEndpoints: bool,
+    mode: oneOf(Modes),
+    siteModes: recordOf(ORIGIN_RE, oneOf(Modes), Limits.siteModes),
+    allowedTracking: trackingSet,
+  };
+
+  /** Everything the options page exports and imports, as it sits in storage.local. */
+  const SETTINGS_FORMAT = "rpc-lifeline-settings";
+  const settingsFile = object({
+    format: literal(SETTINGS_FORMAT),
+    version: literal(1),
+    "exportedAt?": str(64),
+    settings: object({
+      "mode?": oneOf(Modes),
+      "siteModes?": recordOf(ORIGIN_RE, oneOf(Modes), Limits.siteModes),
+      "engineSettings?": engineSettings,
+      "userChains?": chainList,
+      "badgeWhenHealthy?": oneOf(["discreet", "hidden"]),
+      "hiddenSites?": arrayOf(origin, Limits.siteModes),
+    }),
   });
 
   const rpcErrorObject = object({
@@ -310,6 +435,17 @@
     },
   });
 
+  const optionsToBackground = union("type", {
+    optionsState: object({ type: literal("optionsState") }),
+    requestLog: object({ type: literal("requestLog") }),
+    clearRequestLog: object({ type: literal("clearRequestLog") }),
+    checkSettings: object({
+      type: literal("checkSettings"),
+      "engineSettings?": engineSettings,
+      "userChains?": chainList,
+    }),
+  });
+
   // --- entry points -----------------------------------------------------------------------
 
   /**
@@ -350,6 +486,37 @@
   /** A request from the popup, validated and copied; null if not one. */
   const parsePopupRequest = (data) => parseWith(popupToBackground, data, Limits.reportJsonChars);
 
+  /** A request from the options page, validated and copied; null if not one. */
+  const parseOptionsRequest = (data) =>
+    parseWith(optionsToBackground, data, Limits.optionsJsonChars);
+
+  /** The user's endpoints as stored (storage.local `userChains`); null if not valid. */
+  const parseUserChains = (data) => parseWith(chainList, data, Limits.importJsonChars);
+
+  /** A settings file the options page exported; null if not one. */
+  const parseSettingsFile = (data) => parseWith(settingsFile, data, Limits.importJsonChars);
+
+  /**
+   * The administrator's policy from storage.managed: `policy` holds the keys that are valid,
+   * `ignored` names the ones that were set but are not (a typo must not void the rest).
+   */
+  function parseManagedPolicy(data) {
+    const policy = {};
+    const ignored = [];
+    const copy = isPlainObject(data) ? jsonCopy(data, Limits.importJsonChars) : undefined;
+    if (copy === undefined) return { policy, ignored: isPlainObject(data) ? ["*"] : [] };
+    for (const [key, value] of Object.entries(copy)) {
+      const check = hasOwn(managedFields, key) ? managedFields[key] : undefined;
+      const out = check ? check(value) : INVALID;
+      if (out === INVALID) ignored.push(String(key).slice(0, 64));
+      else policy[key] = out;
+    }
+    return { policy, ignored };
+  }
+
+  /** An endpoint URL the engine would accept: https, or http to 127.0.0.1/localhost only. */
+  const isEndpointUrl = (v) => endpointUrl(v) !== INVALID;
+
   /**
    * Token bucket: `rate` tokens per second, at most `burst` stored. `take(nowMs)` spends one
    * token and says whether the message may pass; `dropped` counts the refused ones.
@@ -388,8 +555,11 @@
     ContentToBackground,
     BackgroundToContent,
     PopupToBackground,
+    OptionsToBackground,
     Limits,
     Modes,
+    TrackingPolicies,
+    SETTINGS_FORMAT,
     BadgeStates,
     FallbackReasons,
     PAGE_RATE,
@@ -398,6 +568,11 @@
     parseContentMessage,
     parseBackgroundMessage,
     parsePopupRequest,
+    parseOptionsRequest,
+    parseUserChains,
+    parseSettingsFile,
+    parseManagedPolicy,
+    isEndpointUrl,
     isPageMessage: (data) => parsePageMessage(data) !== null,
     isContentMessage: (data) => parseContentMessage(data) !== null,
     isBackgroundMessage: (data) => parseBackgroundMessage(data) !== null,

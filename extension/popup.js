@@ -115,6 +115,10 @@ function renderMode(res) {
   }
   $("site-only-row").hidden = !site;
   siteOnly.checked = Boolean(res.siteMode);
+  // The administrator's mode (managed policy) wins; the choice is shown, not offered.
+  const locked = res.modeManaged === true;
+  for (const input of document.querySelectorAll("#mode input, #site-only")) input.disabled = locked;
+  $("mode-managed").hidden = !locked;
 }
 
 async function renderBadgeSetting() {

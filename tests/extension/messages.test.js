@@ -376,3 +376,129 @@ describe("constants", () => {
     assert.ok(Object.isFrozen(M));
   });
 });
+
+const anvilChain = {
+  chainId: 31337,
+  name: "Anvil",
+  nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+  rpcs: [{ url: "http://127.0.0.1:8545", tracking: "none" }],
+};
+
+describe("options → background requests", () => {
+  it("accepts the four requests", () => {
+    for (const msg of [
+      { type: "optionsState" },
+      { type: "requestLog" },
+      { type: "clearRequestLog" },
+      { type: "checkSettings", engineSettings: { allowedTracking: ["none"] } },
+      { type: "checkSettings", userChains: [anvilChain] },
+    ]) {
+      assert.deepEqual(M.parseOptionsRequest(msg), msg, msg.type);
+    }
+  });
+
+  it("refuses unknown keys, bad chains and duplicate chain ids", () => {
+    assert.equal(M.parseOptionsRequest({ type: "requestLog", url: "https://x" }), null);
+    assert.equal(M.parseOptionsRequest({ type: "fetch", url: "https://x" }), null);
+    const chains = (c) => M.parseOptionsRequest({ type: "checkSettings", userChains: c });
+    assert.equal(chains([anvilChain, anvilChain]), null);
+    assert.equal(chains([{ ...anvilChain, chainId: 0 }]), null);
+    assert.equal(chains([{ ...anvilChain, rpcs: [{ url: "http://127.0.0.1:8545" }] }]), null);
+  });
+});
+
+describe("endpoint URLs", () => {
+  it("follows the engine's rule: https, or http to this machine", () => {
+    for (const url of [
+      "https://rpc.example.org",
+      "https://rpc.example.org:8443/v1?key=abc",
+      "http://127.0.0.1:8545",
+      "http://localhost/rpc",
+    ]) {
+      assert.ok(M.isEndpointUrl(url), url);
+    }
+    for (const url of [
+      "http://rpc.example.org",
+      "https://user:pw@rpc.example.org",
+      "https://rpc.example.org@evil.example",
+      "https://host:port",
+      "wss://rpc.example.org",
+      " https://rpc.example.org",
+      "https://rpc.example.org\n",
+      "https://bücher.example",
+      "http://[::1]:8545",
+      `https://${"a".repeat(600)}`,
+    ]) {
+      assert.equal(M.isEndpointUrl(url), false, url);
+    }
+  });
+});
+
+describe("managed policy", () => {
+  it("keeps each valid key and names the ones it ignores", () => {
+    const { policy, ignored } = M.parseManagedPolicy({
+      mode: "observe",
+      allowedTracking: ["none", "limited"],
+      endpoints: [anvilChain],
+      allowUserEndpoints: false,
+      useBundledEndpoints: true,
+      siteModes: { "https://app.example": "suggest" },
+      modee: "protect",
+      allowedTracking2: [],
+    });
+    assert.deepEqual(policy, {
+      mode: "observe",
+      allowedTracking: ["none", "limited"],
+      endpoints: [anvilChain],
+      allowUserEndpoints: false,
+      useBundledEndpoints: true,
+      siteModes: { "https://app.example": "suggest" },
+    });
+    assert.deepEqual(ignored, ["modee", "allowedTracking2"]);
+  });
+
+  it("ignores a bad value without voiding the rest", () => {
+    const { policy, ignored } = M.parseManagedPolicy({
+      mode: "turbo",
+      allowedTracking: ["none", "none"],
+      endpoints: [{ ...anvilChain, rpcs: [{ url: "http://rpc.example", tracking: "none" }] }],
+      allowUserEndpoints: false,
+    });
+    assert.deepEqual(policy, { allowUserEndpoints: false });
+    assert.deepEqual(ignored.sort(), ["allowedTracking", "endpoints", "mode"]);
+    assert.deepEqual(M.parseManagedPolicy(undefined), { policy: {}, ignored: [] });
+  });
+});
+
+describe("settings file", () => {
+  const file = {
+    format: "rpc-lifeline-settings",
+    version: 1,
+    exportedAt: "2025-01-01T00:00:00.000Z",
+    settings: {
+      mode: "suggest",
+      siteModes: { "https://app.example": "observe" },
+      engineSettings: { allowedTracking: ["none"], hedgeFloorMs: 300 },
+      userChains: [anvilChain],
+      badgeWhenHealthy: "hidden",
+      hiddenSites: ["https://app.example"],
+    },
+  };
+
+  it("accepts what the options page exports", () => {
+    assert.deepEqual(M.parseSettingsFile(file), file);
+    assert.deepEqual(M.parseSettingsFile({ ...file, settings: {} }), { ...file, settings: {} });
+  });
+
+  it("refuses other files and bad values", () => {
+    assert.equal(M.parseSettingsFile({ ...file, format: "other" }), null);
+    assert.equal(M.parseSettingsFile({ ...file, version: 2 }), null);
+    assert.equal(M.parseSettingsFile({ ...file, settings: { mode: "turbo" } }), null);
+    assert.equal(M.parseSettingsFile({ ...file, settings: { lifelineState: "x" } }), null);
+    assert.equal(
+      M.parseSettingsFile({ ...file, settings: { siteModes: { "javascript:x": "observe" } } }),
+      null,
+    );
+    assert.equal(M.parseSettingsFile(JSON.parse('{"__proto__": {"polluted": 1}}')), null);
+  });
+});

@@ -13,6 +13,8 @@ const child = spawn(command, args, {
   stdio: "inherit",
   env: { ...process.env, LIFELINE_ANVIL_URL: anvil.url },
 });
-const code = await new Promise((resolve) => child.on("exit", (c, signal) => resolve(signal ? 1 : c)));
+const code = await new Promise((resolve) =>
+  child.on("exit", (c, signal) => resolve(signal ? 1 : c)),
+);
 await anvil.stop();
 process.exit(code);

@@ -1,0 +1,178 @@
+// The extension's failure modes, seen from the page: a stopped service worker, a broken
+// engine, a background that never starts. The page must always keep talking to its wallet.
+// And Protect mode doing its job: reads served by a verified fallback while the wallet hangs.
+import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import {
+  badgeState,
+  EXTENSION_DIR,
+  openDapp,
+  screenshot,
+  startTraffic,
+  startWorld,
+  stopServiceWorker,
+  stopTraffic,
+  tabStatus,
+  waitForBadge,
+} from "./world.js";
+
+/** A copy of the built extension, broken by `breakIt(dir)`. */
+function brokenCopy(breakIt) {
+  const dir = mkdtempSync(join(tmpdir(), "lifeline-broken-"));
+  cpSync(EXTENSION_DIR, dir, { recursive: true });
+  breakIt(dir);
+  return dir;
+}
+
+/** What the dapp sees for reads, a revert, a signature, and a read while its RPC says 503. */
+async function dappView(world) {
+  const page = await openDapp(world);
+  const reads = await page.evaluate(() => window.dapp.readAll());
+  const revert = await page.evaluate(() => window.dapp.revert());
+  const sign = await page.evaluate(() => window.dapp.sign("hi"));
+  await world.wallet.setMode("http:503");
+  const failed = await page.evaluate(() => window.dapp.balance());
+  await world.wallet.setMode("ok");
+  const errors = page.errors.map(String);
+  await page.close();
+  return { reads, revert, sign, failed, errors };
+}
+
+describe("failing open", () => {
+  let plain;
+  let expected;
+  const broken = [];
+
+  before(async () => {
+    plain = await startWorld({ extensionDir: null });
+    expected = await dappView(plain);
+    assert.equal(expected.failed.error?.code, -32002, "the wallet's own 503 shape");
+  });
+
+  after(async () => {
+    await plain?.stop();
+    for (const dir of broken) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a broken engine (the wasm will not load): the page works exactly as without us", async () => {
+    const dir = brokenCopy((d) => truncateSync(join(d, "pkg/rpc_lifeline_bg.wasm"), 100));
+    broken.push(dir);
+    const world = await startWorld({ extensionDir: dir });
+    try {
+      assert.deepEqual(await dappView(world), expected);
+    } finally {
+      await world.stop();
+    }
+  });
+
+  test("a background that throws at start: the page works exactly as without us", async () => {
+    const dir = brokenCopy((d) =>
+      writeFileSync(join(d, "background.js"), 'throw new Error("broken");\n'),
+    );
+    broken.push(dir);
+    const world = await startWorld({ extensionDir: dir, expectWorker: false });
+    try {
+      assert.deepEqual(await dappView(world), expected);
+    } finally {
+      await world.stop();
+    }
+  });
+});
+
+describe("the service worker comes and goes", () => {
+  let world;
+
+  before(async () => {
+    world = await startWorld({ settings: { mode: "suggest" } });
+  });
+
+  after(() => world?.stop());
+
+  test("stopped mid-session: the page keeps working and the state is back on wake", async () => {
+    const page = await openDapp(world);
+    await world.wallet.setMode("http:503");
+    await startTraffic(page);
+    await waitForBadge(page, "failing");
+    await stopTraffic(page);
+    const sentence = (await badgeState(page)).sentence;
+
+    // The worker saves its state at most once a second; MV3 stops idle workers after 30 s.
+    await page.waitForTimeout(1_500);
+    assert.ok(await stopServiceWorker(world), "the worker stopped");
+
+    // The dapp's reads still reach the wallet (now healthy again) while the worker is down.
+    await world.wallet.setMode("ok");
+    const read = await page.evaluate(() => window.dapp.blockNumber());
+    assert.ok(!read.error, JSON.stringify(read));
+
+    // The next message wakes the worker; it restores the engine's memory of this tab.
+    const { popup, status } = await tabStatus(world, page);
+    const wallet = status.wallets.find((w) => w.wallet === "org.lifeline.testwallet");
+    assert.ok(wallet, JSON.stringify(status));
+    assert.ok(
+      wallet.errors.filter(Boolean).length >= 3,
+      `failures remembered: ${JSON.stringify(wallet)}`,
+    );
+    assert.match(sentence, /endpoint unavailable/);
+    await popup.close();
+    await page.close();
+  });
+});
+
+describe("Protect mode", () => {
+  let world;
+
+  before(async () => {
+    world = await startWorld({ settings: { mode: "protect" } });
+  });
+
+  after(() => world?.stop());
+
+  test("while the wallet hangs, reads are served by the verified fallback and the page never sees it", async () => {
+    const page = await openDapp(world);
+    const healthy = await page.evaluate(() => window.dapp.readAll());
+    await world.wallet.setMode("hang");
+    await startTraffic(page);
+    await waitForBadge(page, "rerouting", 20_000);
+    await stopTraffic(page);
+    const { sentence } = await badgeState(page);
+    assert.match(
+      sentence,
+      /\(time-outs\)\. Reads on this page are now served by 127\.0\.0\.1 \(\d+ ms\)\.$/,
+    );
+    world.fallback.resetStats();
+    const started = Date.now();
+    const rerouted = await page.evaluate(() => window.dapp.readAll());
+    assert.deepEqual(rerouted, healthy, "the same answers, from the fallback");
+    assert.ok(Date.now() - started < 2_000, "no wait on the hung wallet");
+    assert.ok(world.fallback.stats().requests >= 3, JSON.stringify(world.fallback.stats()));
+    // Signing is never rerouted: it goes to the (hung) wallet and stays pending there.
+    const signing = await page.evaluate(() =>
+      Promise.race([
+        window.dapp.sign("x"),
+        new Promise((r) => setTimeout(() => r("pending"), 1500)),
+      ]),
+    );
+    assert.equal(signing, "pending");
+    await screenshot(page, "badge-rerouting");
+    const expanded = (value) =>
+      page.waitForFunction(
+        (v) => document.querySelector("rpc-lifeline-badge").dataset.expanded === v,
+        value,
+      );
+    await page.click("rpc-lifeline-badge");
+    await expanded("true");
+    await screenshot(page, "badge-panel");
+    await page.keyboard.press("Escape");
+    await expanded("false");
+    await page.keyboard.press("Enter"); // the pill kept the focus: the keyboard opens it too
+    await expanded("true");
+    await page.keyboard.press("Escape");
+    await expanded("false");
+    await world.wallet.setMode("ok");
+    await page.close();
+  });
+});

@@ -1,0 +1,198 @@
+// The end-to-end world: anvil, wallet RPCs and a fallback behind fault proxies, the test
+// pages, and Chromium with the built extension. Every part is real and on 127.0.0.1.
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { startAnvil } from "../rig/anvil.js";
+import { CHAIN_ID } from "../rig/chain.js";
+import { startFaultProxy } from "../rig/fault-proxy.js";
+import { startStaticServer } from "../rig/static-server.js";
+import { launchBrowser } from "./browser.js";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const EXTENSION_DIR = join(ROOT, "dist/chrome");
+export const SCREENSHOTS = join(ROOT, "docs/screenshots");
+
+/** Chain 31337 as the user would add it in the options page, with our fallback endpoint. */
+export function anvilChain(fallbackUrls) {
+  return {
+    chainId: CHAIN_ID,
+    name: "Anvil",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    blockExplorerUrls: [],
+    rpcs: fallbackUrls.map((url) => ({ url, tracking: "none" })),
+  };
+}
+
+/**
+ * Starts the world. `extensionDir: null` launches Chromium without the extension.
+ * `settings` are written to the extension's storage before any page opens.
+ */
+export async function startWorld({
+  extensionDir = EXTENSION_DIR,
+  settings = {},
+  expectWorker = true,
+} = {}) {
+  if (extensionDir && !existsSync(join(extensionDir, "pkg/rpc_lifeline_bg.wasm"))) {
+    throw new Error(`no built extension in ${extensionDir}: run make build`);
+  }
+  if (!existsSync(join(ROOT, "tests/pages/build/dapp.js"))) {
+    throw new Error("test pages not built: run make build");
+  }
+  const stops = [];
+  const world = { stops };
+  try {
+    world.anvil = await startAnvil();
+    stops.push(() => world.anvil.stop());
+    for (const name of ["wallet", "wallet2", "fallback"]) {
+      world[name] = await startFaultProxy({ upstream: world.anvil.url });
+      stops.push(() => world[name].stop());
+    }
+    world.server = await startStaticServer();
+    stops.push(() => world.server.stop());
+    world.browser = await launchBrowser(extensionDir ? { extensionDir, expectWorker } : {});
+    stops.push(() => world.browser.close());
+    world.context = world.browser.context;
+    world.serviceWorker = world.browser.serviceWorker;
+    if (world.serviceWorker) {
+      await world.serviceWorker.evaluate((values) => chrome.storage.local.set(values), {
+        userChains: [anvilChain([world.fallback.url])],
+        ...settings,
+      });
+    }
+  } catch (error) {
+    await stopAll(stops);
+    throw error;
+  }
+  world.stop = () => stopAll(stops);
+  return world;
+}
+
+async function stopAll(stops) {
+  for (const stop of stops.reverse()) {
+    await stop().catch(() => {});
+  }
+}
+
+/** Opens the dapp page with one wallet on `wallet` (and a second one when asked). */
+export async function openDapp(world, { second = false } = {}) {
+  const page = await world.context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error));
+  const query = new URLSearchParams({ rpc: world.wallet.url });
+  if (second) query.set("rpc2", world.wallet2.url);
+  await page.goto(`${world.server.url}/dapp.html?${query}`);
+  await page.evaluate(() => window.dappReady);
+  // Every badge state change, timestamped in the page (same clock as the test).
+  await page.evaluate(() => {
+    window.__badgeLog = [];
+    const record = (host) => window.__badgeLog.push({ state: host.dataset.state, at: Date.now() });
+    new MutationObserver((mutations) => {
+      for (const m of mutations) {
+        if (m.target.localName === "rpc-lifeline-badge") record(m.target);
+      }
+    }).observe(document.documentElement, { subtree: true, attributeFilter: ["data-state"] });
+  });
+  page.errors = errors;
+  return page;
+}
+
+/** When the badge first showed `state` at or after `since` (ms since epoch), or null. */
+export async function firstSeen(page, state, since) {
+  const log = await page.evaluate(() => window.__badgeLog);
+  return log.find((e) => e.state === state && e.at >= since)?.at ?? null;
+}
+
+/** The badge's state as the page's DOM exposes it (the shadow root itself is closed). */
+export function badgeState(page) {
+  return page.evaluate(() => {
+    const host = document.querySelector("rpc-lifeline-badge");
+    return host ? { ...host.dataset } : null;
+  });
+}
+
+/** Waits until the badge shows `state`; resolves to the time it was first seen. */
+export async function waitForBadge(page, state, timeout = 20_000) {
+  await page.waitForFunction(
+    (wanted) => document.querySelector("rpc-lifeline-badge")?.dataset.state === wanted,
+    state,
+    { timeout, polling: 25 },
+  );
+  return Date.now();
+}
+
+/**
+ * Polls reads like a dapp does, without waiting for answers: block number, a balance and a
+ * call in turn (viem shares one pending request among identical calls, so a dapp polling
+ * one thing sends one request while its wallet hangs).
+ */
+export function startTraffic(page, everyMs = 300, rdns = null) {
+  return page.evaluate(
+    ({ everyMs, rdns }) => {
+      const dapp = rdns ? window.dappWith(rdns) : Promise.resolve(window.dapp);
+      const reads = ["blockNumber", "balance", "call"];
+      let turn = 0;
+      window.__traffic = setInterval(() => {
+        const read = reads[turn++ % reads.length];
+        dapp.then((d) => d[read]());
+      }, everyMs);
+    },
+    { everyMs, rdns },
+  );
+}
+
+export function stopTraffic(page) {
+  return page.evaluate(() => clearInterval(window.__traffic));
+}
+
+export async function tabIdOf(world, page) {
+  const url = page.url();
+  return world.serviceWorker.evaluate(
+    async (u) => (await chrome.tabs.query({})).find((t) => t.url === u)?.id,
+    url,
+  );
+}
+
+export async function screenshot(page, name) {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+/** The engine's view of one tab, through the popup's own channel (from an extension page). */
+export async function tabStatus(world, page) {
+  const tab = await tabIdOf(world, page);
+  const popup = await world.context.newPage();
+  await popup.goto(`chrome-extension://${world.browser.extensionId}/popup.html?tab=${tab}`);
+  const answer = await popup.evaluate(
+    (tabId) => chrome.runtime.sendMessage({ type: "popupStatus", tab: tabId }),
+    tab,
+  );
+  return { popup, status: answer.status };
+}
+
+/**
+ * Stops the extension's service worker through the DevTools protocol, from one of the
+ * extension's own pages (a page's session only reaches its own origin's workers), and
+ * resolves once the protocol reports it stopped.
+ */
+export async function stopServiceWorker(world) {
+  const page = await world.context.newPage();
+  // chains.json: an extension page that, unlike the popup or options, never wakes the worker.
+  await page.goto(`chrome-extension://${world.browser.extensionId}/chains.json`);
+  const cdp = await world.context.newCDPSession(page);
+  const stopped = new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), 5_000);
+    cdp.on("ServiceWorker.workerVersionUpdated", ({ versions }) => {
+      if (versions.some((v) => v.runningStatus === "stopped")) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+  });
+  await cdp.send("ServiceWorker.enable");
+  await cdp.send("ServiceWorker.stopAllWorkers");
+  const result = await stopped;
+  await cdp.detach();
+  await page.close();
+  return result;
+}

@@ -1,0 +1,156 @@
+// The embeddable module (dist/www/lifeline/embed.js) on a plain provider, without the
+// extension: the embed example page (import form) and a page that uses the one-script-tag
+// form. Breaking the wallet's RPC turns the badge blue and reads keep being answered.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { DEV_ACCOUNT } from "../rig/chain.js";
+import { openPage, ROOT, screenshot, setWalletFault, startWorld } from "./world.js";
+
+/** The names in the first `new Set([...])` literal of a source file. */
+async function readMethodsOf(file) {
+  const text = await readFile(join(ROOT, file), "utf8");
+  const list = text.match(/const READ_METHODS = new Set\(\[([\s\S]*?)\]\);/)?.[1];
+  assert.ok(list, `no READ_METHODS in ${file}`);
+  return [...list.matchAll(/"([a-zA-Z0-9_]+)"/g)].map((m) => m[1]);
+}
+
+test("the embed's read methods are the extension's (the engine's Read class)", async () => {
+  const embed = await readMethodsOf("www/lifeline/embed.js");
+  const inpage = await readMethodsOf("extension/inpage.js");
+  assert.deepEqual(embed, inpage);
+});
+
+/** A dapp page that adds RPC Lifeline with one script tag, its wallet on window.ethereum. */
+function oneTagPage(config, shapes) {
+  const fallbacks = config.fallbacks.map((f) => `${f.url} none`).join(", ");
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>One tag</title></head>
+<body><h1>A dapp with one script tag</h1>
+<script type="module">
+  import { createTestWallet } from "/rig/test-wallet.js";
+  window.devAccount = ${JSON.stringify(DEV_ACCOUNT)};
+  window.rawWallet = createTestWallet({ rpcUrl: ${JSON.stringify(config.walletRpc)},
+    errorShapes: ${shapes}, accounts: [window.devAccount], setWindowEthereum: true, announce: false });
+</script>
+<script type="module" src="/lifeline/embed.js" data-chain="31337" data-fallbacks="${fallbacks}"></script>
+</body></html>`;
+}
+
+describe("embed on a plain provider", () => {
+  let world;
+
+  before(async () => {
+    const shapes = await readFile(join(ROOT, "tests/fixtures/wallet-errors.json"), "utf8");
+    world = await startWorld({
+      extraPages: { "/one-tag.html": (config) => oneTagPage(config, shapes) },
+    });
+  });
+
+  after(async () => {
+    await world?.stop();
+  });
+
+  test("the example page: badge in the page, reads rescued when the wallet's RPC fails", async () => {
+    const page = await openPage(world, "/embed.html");
+    await page.waitForFunction(() => window.embedExample?.lifeline, null, { timeout: 15_000 });
+    assert.equal(await page.evaluate(() => window.embedExample.lifeline.steppedBack), false);
+    assert.equal(await page.evaluate(() => document.body.dataset.protectedBy), "page");
+    await page.evaluate(() => {
+      window.__entries = [];
+      window.embedExample.lifeline.addEventListener("request", (e) => {
+        if (e.detail.outcome !== "pending") window.__entries.push(e.detail);
+      });
+    });
+    await page.waitForFunction(() => document.querySelector("#badge")?.dataset.state === "healthy");
+    await page.waitForFunction(() =>
+      document.querySelector("#example-block").textContent.startsWith("#"),
+    );
+
+    await page.click('#demo-actions button[data-mode="http:503"]');
+    await page.waitForFunction(
+      () => document.querySelector("#badge").dataset.state === "rerouting",
+      null,
+      {
+        timeout: 15_000,
+      },
+    );
+    const served = await page.waitForFunction(() =>
+      window.__entries.find((e) => e.servedBy === "fallback" && e.outcome === "ok"),
+    );
+    const { fallback } = await served.jsonValue();
+    assert.ok(
+      world.config.fallbacks.some((f) => f.url === fallback.endpoint),
+      fallback.endpoint,
+    );
+    await page.waitForFunction(() =>
+      document.querySelector("#example-read").textContent.startsWith("answered"),
+    );
+    // The inline badge's panel, open: what a dapp's user reads.
+    await page.evaluate(() =>
+      document.querySelector("#badge").shadowRoot.querySelector(".pill").click(),
+    );
+    await page.waitForFunction(() => document.querySelector("#badge").dataset.expanded === "true");
+    await page.waitForFunction(() => document.querySelector("#badge").dataset.fix === "offered");
+    await screenshot(page, "www-embed", { whole: true });
+    // The open panel lies over the page; close it as a user would.
+    await page.evaluate(() =>
+      document.querySelector("#badge").shadowRoot.querySelector(".close").click(),
+    );
+    await page.waitForFunction(() => document.querySelector("#badge").dataset.expanded === "false");
+
+    await page.click('#demo-actions button[data-mode="ok"]');
+    await page.waitForFunction(
+      () => document.querySelector("#badge").dataset.state === "healthy",
+      null,
+      {
+        timeout: 25_000,
+      },
+    );
+    assert.deepEqual(page.problems, []);
+    await page.close();
+  });
+
+  test("one script tag: wraps window.ethereum in place and floats the badge", async () => {
+    await setWalletFault(world, "ok");
+    const page = await world.context.newPage();
+    const problems = [];
+    page.on("pageerror", (e) => problems.push(e.message));
+    await page.goto(`${world.url}/one-tag.html`);
+    await page.waitForFunction(() => window.rpcLifeline, null, { timeout: 10_000 });
+    assert.equal(await page.evaluate(() => window.ethereum === window.rpcLifeline.provider), true);
+    assert.equal(await page.evaluate(() => window.ethereum !== window.rawWallet), true);
+    await page.evaluate(() => window.rpcLifeline.ready);
+    await page.waitForFunction(() => window.rpcLifeline.chainId === 31337);
+    await page.waitForFunction(
+      () => document.querySelector("lifeline-badge[floating]")?.dataset.state === "healthy",
+    );
+
+    await setWalletFault(world, "http:503");
+    // A read the wallet fails is answered by a backup as soon as the engine has verified one
+    // (it starts checking them when the page loads).
+    const block = await page.waitForFunction(
+      () =>
+        window.ethereum.request({ method: "eth_blockNumber" }).then(
+          (result) => result,
+          () => false,
+        ),
+      null,
+      { timeout: 10_000, polling: 200 },
+    );
+    assert.match(await block.jsonValue(), /^0x[0-9a-f]+$/);
+    // Signing is a wallet method: never rerouted, the wallet's own error comes back.
+    const signError = await page.evaluate(() =>
+      window.ethereum
+        .request({ method: "personal_sign", params: ["0x68656c6c6f", window.devAccount] })
+        .then(
+          () => null,
+          (e) => e.code,
+        ),
+    );
+    assert.equal(typeof signError, "number");
+    await setWalletFault(world, "ok");
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+});
