@@ -390,7 +390,17 @@
     const wallet = walletOf(raw);
     walletProviders.set(wallet, raw);
     listenForChain(raw);
-    const plan = { raw, wallet, method, read: READ_METHODS.has(method), paramsJson: undefined };
+    // A signed transaction may be broadcast by fallbacks while the wallet's RPC fails (the
+    // engine decides); it is never hedged and never altered.
+    const broadcast = method === "eth_sendRawTransaction";
+    const plan = {
+      raw,
+      wallet,
+      method,
+      read: READ_METHODS.has(method) || broadcast,
+      broadcast,
+      paramsJson: undefined,
+    };
     if (plan.read) {
       // A copy of the params, taken now: only the failure path ever sends it.
       const params = args.params === undefined ? [] : args.params;
@@ -474,11 +484,12 @@
             return answer;
           });
         };
-        if (mayAsk && policy.mode === "hedge") {
+        const mayHedge = mayAsk && !plan.broadcast;
+        if (mayHedge && policy.mode === "hedge") {
           hedgeTimer = setTimer(hedge, policy.afterMs);
         }
         const key = policyKey(plan.wallet, chainId);
-        if (mayAsk) {
+        if (mayHedge) {
           if (!waitingReads.has(key)) waitingReads.set(key, new Set());
           waitingReads.get(key).add(hedge);
         }

@@ -221,6 +221,10 @@ impl WalletState {
 struct TabState {
     wallets: Vec<WalletState>,
     in_flight: BTreeMap<u64, InFlight>,
+    /// The newest block this page has been shown, per chain: a rerouted read never goes
+    /// back in time behind it.
+    #[serde(default)]
+    shown_heads: Vec<(ChainId, u64)>,
     mode: Option<Mode>,
     last_active_ms: u64,
 }
@@ -241,8 +245,19 @@ struct FallbackInFlight {
     method: String,
     url: String,
     tried: Vec<String>,
+    /// Endpoints that accepted it; a signed transaction goes to up to two.
+    accepted: Vec<String>,
     deadline_ms: u64,
 }
+
+impl FallbackInFlight {
+    fn is_broadcast(&self) -> bool {
+        classify_method(&self.method) == MethodClass::Broadcast
+    }
+}
+
+/// Endpoints a signed transaction is broadcast to while the wallet's RPC fails.
+const BROADCAST_FANOUT: usize = 2;
 
 /// Health the engine keeps across a service-worker restart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -327,6 +342,8 @@ impl Engine {
                 e.verification = s.verification;
                 e.health = s.health;
                 e.last_probe_ms = s.last_probe_ms;
+                // Only chains in use are saved: a Retry-After binds the server on every chain.
+                engine.registry.share_backoff(&s.url);
             }
         }
         engine.tabs = saved.tabs;
@@ -374,7 +391,11 @@ impl Engine {
 
     /// When the host should next send a `Tick`, or `None` when nothing is pending.
     pub fn poll_timeout(&self) -> Option<u64> {
-        if self.tabs.values().any(|t| t.in_flight.values().any(|f| f.timeouts < self.settings.open_after_consecutive_failures)) {
+        if self
+            .tabs
+            .values()
+            .any(|t| t.in_flight.values().any(|f| f.timeouts < self.settings.open_after_consecutive_failures))
+        {
             return Some(self.now_ms.saturating_add(self.settings.tick_interval_ms));
         }
         let circuits =
@@ -424,12 +445,14 @@ impl Engine {
                 let best_head = self.registry.chain(chain_id).and_then(|c| c.best_verified_head());
                 let max_lag = self.settings.max_head_lag_blocks;
                 let settings = self.settings.clone();
+                let mut shown_head = None;
                 let state = self.wallet_mut(tab, &wallet, chain_id)?;
                 if !already_counted && class != MethodClass::Wallet {
                     let mut judged = classify(&outcome);
                     if let (Outcome::Success, Some(head), "eth_blockNumber") =
                         (judged, block_number, method.as_str())
                     {
+                        shown_head = Some(head);
                         state.health.record_head(head, now);
                         if best_head.is_some_and(|best| best.saturating_sub(head) > max_lag) {
                             judged = Outcome::Infra {
@@ -437,7 +460,16 @@ impl Engine {
                             };
                         }
                     }
-                    state.health.record(now, latency_ms, &judged, &settings);
+                    match judged {
+                        // A stale wallet answers every read wrongly, however many succeed.
+                        Outcome::Infra { failure } if failure.kind == FailureKind::StaleHead => {
+                            state.health.record_conclusive(now, latency_ms, failure, &settings);
+                        }
+                        _ => state.health.record(now, latency_ms, &judged, &settings),
+                    }
+                }
+                if let Some(head) = shown_head {
+                    self.note_shown_head(tab, chain_id, head);
                 }
                 self.refresh_tab(tab);
             }
@@ -542,7 +574,14 @@ impl Engine {
     pub fn begin_fallback(&mut self, request: FallbackRequest, now_ms: u64) -> FallbackStep {
         self.now_ms = self.now_ms.max(now_ms);
         let now = self.now_ms;
-        if classify_method(&request.method) != MethodClass::Read {
+        // A signed transaction leaves the wallet only while its RPC fails: the wallet may use
+        // a private mempool on purpose, and a healthy one needs no help.
+        let allowed_class = match classify_method(&request.method) {
+            MethodClass::Read => true,
+            MethodClass::Broadcast => request.reason != FallbackReason::Hedge,
+            MethodClass::Wallet => false,
+        };
+        if !allowed_class {
             return FallbackStep::Declined { reason: "only read requests are ever served by a fallback" };
         }
         let Some(state) = self.tabs.get(&request.tab) else {
@@ -577,6 +616,7 @@ impl Engine {
             method: request.method,
             url: String::new(),
             tried: Vec::new(),
+            accepted: Vec::new(),
             deadline_ms: now.saturating_add(self.settings.fallback_budget_ms),
         };
         let ticket = self.next_id();
@@ -594,10 +634,11 @@ impl Engine {
     ) -> FallbackStep {
         self.now_ms = self.now_ms.max(now_ms);
         let now = self.now_ms;
-        let Some(flight) = self.fallbacks.remove(&ticket) else {
+        let Some(mut flight) = self.fallbacks.remove(&ticket) else {
             return FallbackStep::Declined { reason: "unknown or expired fallback ticket" };
         };
         let settings = self.settings.clone();
+        let shown = self.shown_head(flight.tab, flight.chain_id);
         let Some(chain) = self.registry.chain_mut(flight.chain_id) else {
             return FallbackStep::Declined { reason: "the chain is no longer known" };
         };
@@ -619,28 +660,71 @@ impl Engine {
         }
         endpoint.health.record(now, latency_ms, &judged, &settings);
         self.registry.share_backoff(&flight.url);
-        if judged.failure().is_none() {
-            let (tab, url) = (flight.tab, flight.url.clone());
-            self.refresh_tab(tab);
-            return FallbackStep::Served { url };
+        // Behind what this page was already shown: not served, but not held against the
+        // endpoint either (the page's own reports set `shown`; a page must not steer health).
+        let behind_page =
+            matches!((judged, block_number, shown), (Outcome::Success, Some(head), Some(s)) if head < s);
+        if judged.failure().is_some() || behind_page {
+            self.refresh_chain(flight.chain_id);
+            return self.next_fallback_attempt(ticket, flight);
         }
-        self.refresh_chain(flight.chain_id);
-        self.next_fallback_attempt(ticket, flight)
+        if let (Some(head), "eth_blockNumber") = (block_number, flight.method.as_str()) {
+            self.note_shown_head(flight.tab, flight.chain_id, head);
+        }
+        flight.accepted.push(flight.url.clone());
+        if flight.is_broadcast() && flight.accepted.len() < BROADCAST_FANOUT {
+            return self.next_fallback_attempt(ticket, flight);
+        }
+        self.refresh_tab(flight.tab);
+        // The page gets the first answer (for a broadcast, the first endpoint that took it).
+        let url = flight.accepted.first().cloned().unwrap_or(flight.url);
+        FallbackStep::Served { url }
+    }
+
+    fn shown_head(&self, tab: TabId, chain_id: ChainId) -> Option<u64> {
+        let state = self.tabs.get(&tab)?;
+        state.shown_heads.iter().find(|(c, _)| *c == chain_id).map(|(_, h)| *h)
+    }
+
+    fn note_shown_head(&mut self, tab: TabId, chain_id: ChainId, head: u64) {
+        let cap = self.settings.max_wallets_per_tab;
+        let Some(state) = self.tabs.get_mut(&tab) else { return };
+        let heads = &mut state.shown_heads;
+        match heads.iter().position(|(c, _)| *c == chain_id) {
+            Some(i) => {
+                if let Some((_, shown)) = heads.get_mut(i) {
+                    *shown = (*shown).max(head);
+                }
+            }
+            // Bounded like the wallets: one entry per chain the tab's wallets are on.
+            None if heads.len() < cap => heads.push((chain_id, head)),
+            None => {}
+        }
     }
 
     fn next_fallback_attempt(&mut self, ticket: u64, mut flight: FallbackInFlight) -> FallbackStep {
         let now = self.now_ms;
-        if now >= flight.deadline_ms {
-            return FallbackStep::Declined { reason: "the fallbacks ran out of time" };
-        }
-        let next = self.registry.chain(flight.chain_id).and_then(|c| {
-            c.servable_indices(&self.settings, now)
-                .into_iter()
-                .filter_map(|i| c.endpoints.get(i))
-                .find(|e| !flight.tried.contains(&e.url))
-                .map(|e| e.url.clone())
-        });
+        let shown = self.shown_head(flight.tab, flight.chain_id);
+        let next = self
+            .registry
+            .chain(flight.chain_id)
+            .and_then(|c| {
+                c.servable_indices(&self.settings, now)
+                    .into_iter()
+                    .filter_map(|i| c.endpoints.get(i))
+                    .filter(|e| !flight.tried.contains(&e.url))
+                    // No time travel: skip an endpoint whose head is behind what the page saw.
+                    .find(|e| shown.is_none_or(|s| e.health.head().is_some_and(|h| h.number >= s)))
+                    .map(|e| e.url.clone())
+            })
+            .filter(|_| now < flight.deadline_ms);
         let Some(url) = next else {
+            if let Some(first) = flight.accepted.first() {
+                return FallbackStep::Served { url: first.clone() };
+            }
+            if now >= flight.deadline_ms {
+                return FallbackStep::Declined { reason: "the fallbacks ran out of time" };
+            }
             return FallbackStep::Declined {
                 reason: if flight.tried.is_empty() {
                     "no verified fallback endpoint is available"

@@ -104,10 +104,24 @@ impl EndpointHealth {
             }
         };
         if should_open {
-            let exponent = self.repeated_opens.min(16);
-            let cooldown = settings.cooldown_ms.saturating_mul(1 << exponent).min(settings.max_cooldown_ms);
-            self.repeated_opens = self.repeated_opens.saturating_add(1);
-            self.circuit = Circuit::Open { until_ms: now_ms.saturating_add(cooldown) };
+            self.open(now_ms, settings);
+        }
+    }
+
+    fn open(&mut self, now_ms: u64, settings: &Settings) {
+        let exponent = self.repeated_opens.min(16);
+        let cooldown = settings.cooldown_ms.saturating_mul(1 << exponent).min(settings.max_cooldown_ms);
+        self.repeated_opens = self.repeated_opens.saturating_add(1);
+        self.circuit = Circuit::Open { until_ms: now_ms.saturating_add(cooldown) };
+    }
+
+    /// Records a failure that is conclusive on its own (a stale head: every read answered
+    /// from it is wrong) and opens the circuit at once.
+    pub fn record_conclusive(&mut self, now_ms: u64, latency_ms: u64, failure: Failure, settings: &Settings) {
+        let outcome = Outcome::Infra { failure };
+        self.record(now_ms, latency_ms, &outcome, settings);
+        if !matches!(self.circuit, Circuit::Open { .. }) {
+            self.open(now_ms, settings);
         }
     }
 

@@ -226,12 +226,10 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                 let mut step = engine.begin_fallback(request, now);
                 let mut attempts = 0;
                 while let FallbackStep::Send { ticket, url, .. } = step {
-                    prop_assert_eq!(
-                        classify_method(method_name),
-                        MethodClass::Read,
-                        "{} was served by a fallback",
-                        method_name
-                    );
+                    let class = classify_method(method_name);
+                    let may = class == MethodClass::Read
+                        || (class == MethodClass::Broadcast && reason != FallbackReason::Hedge);
+                    prop_assert!(may, "{} was served by a fallback ({:?})", method_name, reason);
                     prop_assert_eq!(
                         verified.get(&(chain, url.clone())).copied(),
                         Some(true),
@@ -312,14 +310,7 @@ fn a_wallet_method_is_never_served_in_any_state() {
     for _ in 0..3 {
         sim.read(1, Observed::Timeout);
     }
-    for method in [
-        "personal_sign",
-        "eth_sendTransaction",
-        "eth_accounts",
-        "eth_newFilter",
-        "eth_subscribe",
-        "eth_sendRawTransaction",
-    ] {
+    for method in ["personal_sign", "eth_sendTransaction", "eth_accounts", "eth_newFilter", "eth_subscribe"] {
         for reason in [FallbackReason::WalletError, FallbackReason::Hedge, FallbackReason::Reroute] {
             let steps = sim.serve(1, method, reason, Some(Observed::Timeout));
             assert!(matches!(steps.as_slice(), [FallbackStep::Declined { .. }]), "{method}: {steps:?}");

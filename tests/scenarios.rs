@@ -428,3 +428,84 @@ fn a_single_hung_read_is_enough_evidence_in_the_end() {
     assert!((9_000..=9_250).contains(&blue), "one time-out per 3 s unanswered: rerouting after {blue} ms");
     assert!(sim.badge(ETH).1.contains("failed 3 of the last 3 requests (time-outs)"), "{}", sim.badge(ETH).1);
 }
+
+#[test]
+fn a_signed_transaction_goes_to_two_fallbacks_only_while_the_wallet_fails() {
+    let mut sim = world(Settings::default());
+    sim.read(ETH, Observed::Ok);
+    let raw = "eth_sendRawTransaction";
+    // A healthy wallet's own answers stand, and a slow one is never hedged for a transaction
+    // (it may be using a private mempool on purpose).
+    let nonce = rpc_error(-32000, "nonce too low", None);
+    assert!(matches!(
+        sim.serve(ETH, raw, FallbackReason::WalletError, Some(nonce)).as_slice(),
+        [FallbackStep::Declined { .. }]
+    ));
+    for _ in 0..3 {
+        sim.read(ETH, Observed::Timeout);
+    }
+    assert_eq!(sim.policy(ETH), Policy::Reroute);
+    assert!(matches!(
+        sim.serve(ETH, raw, FallbackReason::Hedge, None).as_slice(),
+        [FallbackStep::Declined { .. }]
+    ));
+    let steps = sim.serve(ETH, raw, FallbackReason::Reroute, None);
+    let sent: Vec<&str> = steps
+        .iter()
+        .filter_map(|s| match s {
+            FallbackStep::Send { url, .. } => Some(url.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent, vec![A, B], "the two best verified fallbacks");
+    assert_eq!(steps.last(), Some(&FallbackStep::Served { url: A.into() }), "the page gets the first answer");
+}
+
+#[test]
+fn a_rerouted_read_never_goes_back_in_time() {
+    let mut sim = world(Settings::default());
+    sim.read(ETH, Observed::Ok); // A and B at head 1000, C at 999, A fastest
+    // The wallet has shown this page block 1001 before it started failing.
+    let id = sim.start(TAB, WALLET, ETH, "eth_blockNumber");
+    sim.finish_with_block(TAB, WALLET, ETH, "eth_blockNumber", id, 20, Observed::Ok, Some(1_001));
+    for _ in 0..3 {
+        sim.read(ETH, Observed::Timeout);
+    }
+    assert_eq!(
+        sim.serve(ETH, "eth_getBalance", FallbackReason::WalletError, Some(Observed::Timeout)),
+        vec![FallbackStep::Declined { reason: "no verified fallback endpoint is available" }],
+        "every fallback is behind block 1001: the page keeps the wallet's answer"
+    );
+    // B catches up (its next probe); A is still behind: B serves, although A is faster.
+    sim.endpoint(B, Behaviour::Healthy { chain_id: ETH, head: 1_002, latency_ms: 80 });
+    sim.advance(5_000);
+    let steps = sim.serve(ETH, "eth_getBalance", FallbackReason::WalletError, Some(Observed::Timeout));
+    assert_eq!(steps.last(), Some(&FallbackStep::Served { url: B.into() }));
+    // A fallback answering eth_blockNumber behind the page is skipped, not believed.
+    sim.endpoint(A, Behaviour::Healthy { chain_id: ETH, head: 1_003, latency_ms: 30 });
+    sim.advance(5_000);
+    sim.endpoint(A, Behaviour::Healthy { chain_id: ETH, head: 990, latency_ms: 30 });
+    let id = sim.start(TAB, WALLET, ETH, "eth_blockNumber");
+    sim.finish_with_block(TAB, WALLET, ETH, "eth_blockNumber", id, 20, Observed::Ok, Some(1_003));
+    let steps = sim.serve(ETH, "eth_blockNumber", FallbackReason::WalletError, Some(Observed::Timeout));
+    assert!(!matches!(steps.last(), Some(FallbackStep::Served { url }) if url == A), "{steps:?}");
+}
+
+#[test]
+fn one_stale_head_is_conclusive_even_among_good_answers() {
+    let mut sim = world(Settings::default());
+    sim.read(ETH, Observed::Ok);
+    let id = sim.start(TAB, WALLET, ETH, "eth_blockNumber");
+    sim.finish_with_block(TAB, WALLET, ETH, "eth_blockNumber", id, 20, Observed::Ok, Some(990));
+    sim.read(ETH, Observed::Ok);
+    sim.read(ETH, Observed::Ok);
+    assert_eq!(sim.badge(ETH).0, BadgeState::Rerouting, "{}", sim.badge(ETH).1);
+    assert_eq!(sim.policy(ETH), Policy::Reroute);
+    // After the cooldown the wallet is tried again; a fresh head closes the circuit.
+    sim.advance(5_000);
+    for _ in 0..2 {
+        let id = sim.start(TAB, WALLET, ETH, "eth_blockNumber");
+        sim.finish_with_block(TAB, WALLET, ETH, "eth_blockNumber", id, 20, Observed::Ok, Some(1_000));
+    }
+    assert_eq!(sim.policy(ETH), Policy::Pass);
+}

@@ -222,7 +222,8 @@ impl Lifeline {
             let method = read.request.method.clone();
             let mut step =
                 engine.borrow_mut().begin_fallback(read.request, milliseconds(js_sys::Date::now()));
-            let mut last = None;
+            // Every answer by endpoint: the page gets the one the engine names as served.
+            let mut answers = Vec::new();
             while let FallbackStep::Send { ticket, url, timeout_ms } = step {
                 let max_bytes = engine.borrow().settings().max_body_bytes;
                 let answer = http::call(&url, ticket, &method, &params, timeout_ms, max_bytes).await;
@@ -234,13 +235,18 @@ impl Lifeline {
                     block,
                     milliseconds(js_sys::Date::now()),
                 );
-                last = Some(answer);
+                answers.push((url, answer));
             }
             let actions = drain(&mut engine.borrow_mut());
-            match (step, last) {
-                (FallbackStep::Served { url }, Some(answer)) => served(&url, answer, &actions),
-                (FallbackStep::Declined { reason }, _) => to_js(&Declined { served: false, reason, actions }),
-                _ => to_js(&Declined { served: false, reason: "no answer to serve", actions }),
+            match step {
+                FallbackStep::Served { url } => match answers.into_iter().find(|(u, _)| *u == url) {
+                    Some((_, answer)) => served(&url, answer, &actions),
+                    None => to_js(&Declined { served: false, reason: "no answer to serve", actions }),
+                },
+                FallbackStep::Declined { reason } => to_js(&Declined { served: false, reason, actions }),
+                FallbackStep::Send { .. } => {
+                    to_js(&Declined { served: false, reason: "no answer to serve", actions })
+                }
             }
         }))
     }

@@ -10,6 +10,7 @@ const NEEDS_APPROVAL = new Set([
   "eth_sign",
   "eth_signTypedData_v4",
   "eth_sendTransaction",
+  "wallet_addEthereumChain",
 ]);
 
 const ICON =
@@ -50,6 +51,8 @@ export function createTestWallet({
     info: Object.freeze({ uuid, name, icon: ICON, rdns }),
     chainId: chainIdHex,
     rejectNext: false,
+    /** `wallet_addEthereumChain` fails as a wallet that will not change a known network. */
+    refuseAddChain: false,
     /** Every request the wallet received, in order: `{ method, params }`. */
     calls: [],
 
@@ -71,6 +74,11 @@ export function createTestWallet({
         case "eth_requestAccounts":
           return [...accounts];
         case "wallet_addEthereumChain":
+          // Some wallets refuse to change a network they already know.
+          if (wallet.refuseAddChain) {
+            throw new WalletRpcError({ code: -32602, message: "This network is already added." });
+          }
+          return null;
         case "wallet_switchEthereumChain":
           return null;
         // Like MetaMask: the selected network's chain id is wallet state, not an RPC call.

@@ -1,0 +1,141 @@
+// Failover in the browser: the one-click wallet fix (EIP-3085) in each of its outcomes, a stale
+// wallet treated as failing, and a signed transaction broadcast through the fallback.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { rpcCall as jsonRpc } from "../rig/json-rpc.js";
+import {
+  badgeState,
+  openDapp,
+  screenshot,
+  startTraffic,
+  startWorld,
+  stopTraffic,
+  waitForBadge,
+} from "./world.js";
+
+/** Opens the badge panel and presses its fix button with the keyboard (the root is closed). */
+async function pressFix(page) {
+  await page.click("rpc-lifeline-badge");
+  await page.waitForFunction(
+    () => document.querySelector("rpc-lifeline-badge").dataset.expanded === "true",
+  );
+  // Panel order is close, fix, hide, then the pill, which has the focus.
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => {
+    const fix = document.querySelector("rpc-lifeline-badge").dataset.fix;
+    return fix !== "offered" && fix !== "pending";
+  });
+  return badgeState(page);
+}
+
+describe("the one-click wallet fix", () => {
+  let world;
+
+  before(async () => {
+    world = await startWorld({ settings: { mode: "suggest" } });
+    await world.wallet.setMode("http:503");
+  });
+
+  after(() => world?.stop());
+
+  async function failingPage() {
+    const page = await openDapp(world);
+    await startTraffic(page);
+    await waitForBadge(page, "failing");
+    await stopTraffic(page);
+    await page.waitForFunction(
+      () => document.querySelector("rpc-lifeline-badge").dataset.fix === "offered",
+    );
+    return page;
+  }
+
+  test("accepted: the wallet is asked to add the verified fallback", async () => {
+    const page = await failingPage();
+    const badge = await pressFix(page);
+    assert.equal(badge.fix, "added");
+    const calls = await page.evaluate(() =>
+      window.testWallets[0].calls.filter((c) => c.method === "wallet_addEthereumChain"),
+    );
+    assert.equal(calls.length, 1);
+    const [params] = calls[0].params;
+    assert.equal(params.chainId, "0x7a69");
+    assert.equal(params.chainName, "Anvil");
+    assert.deepEqual(params.rpcUrls, [world.fallback.url]);
+    assert.deepEqual(params.nativeCurrency, { name: "Ether", symbol: "ETH", decimals: 18 });
+    await screenshot(page, "badge-fix-added");
+    await page.close();
+  });
+
+  test("declined by the user (4001): the badge says so", async () => {
+    const page = await failingPage();
+    await page.evaluate(() => {
+      window.testWallets[0].rejectNext = true;
+    });
+    assert.equal((await pressFix(page)).fix, "declined");
+    await page.close();
+  });
+
+  test("refused by the wallet: the badge says so", async () => {
+    const page = await failingPage();
+    await page.evaluate(() => {
+      window.testWallets[0].refuseAddChain = true;
+    });
+    assert.equal((await pressFix(page)).fix, "refused");
+    await page.close();
+  });
+});
+
+describe("Protect mode against a stale wallet and for a signed transaction", () => {
+  let world;
+
+  before(async () => {
+    // Probe heads every 2 s even while the wallet looks healthy, so staleness shows quickly.
+    world = await startWorld({
+      settings: { mode: "protect", engineSettings: { probeIntervalHealthyMs: 2_000 } },
+    });
+  });
+
+  after(() => world?.stop());
+
+  test("a wallet stuck on an old block is failing, and the page is shown the live chain", async () => {
+    const page = await openDapp(world);
+    await page.evaluate(() => window.dapp.blockNumber());
+    await world.wallet.setMode("stale");
+    await jsonRpc(world.anvil.url, "anvil_mine", ["0x8"]);
+    await startTraffic(page, 300);
+    await waitForBadge(page, "rerouting", 20_000);
+    await stopTraffic(page);
+    assert.match((await badgeState(page)).sentence, /\(stale blocks\)/);
+    const live = BigInt(await jsonRpc(world.anvil.url, "eth_blockNumber", []));
+    const shown = await page.evaluate(() => window.dapp.blockNumber());
+    assert.equal(BigInt(shown), live, "the dapp sees the live head, not the wallet's stale one");
+    await world.wallet.setMode("ok");
+    await page.close();
+  });
+
+  test("a signed transaction reaches the chain through the fallback while the wallet fails", async () => {
+    const page = await openDapp(world);
+    await world.wallet.setMode("http:503");
+    await startTraffic(page);
+    await waitForBadge(page, "rerouting", 20_000);
+    await stopTraffic(page);
+    const [from] = await jsonRpc(world.anvil.url, "eth_accounts", []);
+    const raw = await jsonRpc(world.anvil.url, "eth_signTransaction", [
+      { from, to: from, value: "0x1", gas: "0x5208", gasPrice: "0x77359400" },
+    ]);
+    world.fallback.resetStats();
+    const hash = await page.evaluate(
+      (tx) => window.ethereum.request({ method: "eth_sendRawTransaction", params: [tx] }),
+      raw,
+    );
+    assert.match(hash, /^0x[0-9a-f]{64}$/);
+    assert.equal(world.fallback.stats().byMethod.eth_sendRawTransaction, 1);
+    await jsonRpc(world.anvil.url, "anvil_mine", ["0x1"]);
+    const receipt = await jsonRpc(world.anvil.url, "eth_getTransactionReceipt", [hash]);
+    assert.equal(receipt?.status, "0x1", "mined");
+    await world.wallet.setMode("ok");
+    await page.close();
+  });
+});
