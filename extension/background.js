@@ -647,7 +647,14 @@ async function handlePopup(msg) {
       globalMode: settings.mode,
       siteMode: (site && settings.siteModes[site]) || null,
       modeManaged: isModeManaged(site ?? undefined),
+      fixOffered: (tabs.get(msg.tab)?.fixes.size ?? 0) > 0,
     };
+  }
+  if (msg.type === M.PopupToBackground.addChain) {
+    // The tab asks its wallet with the fix it already holds; the popup sends no parameters.
+    const offered = (tabs.get(msg.tab)?.fixes.size ?? 0) > 0;
+    if (offered) postToTab(msg.tab, { type: M.BackgroundToContent.askAddChain });
+    return { ok: offered };
   }
   if (isModeManaged(msg.site)) return { ok: false, error: "set by your organisation" };
   if (msg.site !== undefined) {

@@ -164,6 +164,9 @@
       case M.BackgroundToContent.suggestFix:
         badge.onSuggestFix(msg);
         break;
+      case M.BackgroundToContent.askAddChain:
+        badge.askFromPopup();
+        break;
       case M.BackgroundToContent.fallbackResult: {
         const fields = { served: msg.served };
         if (msg.served && msg.response) fields.response = msg.response;
@@ -390,6 +393,13 @@
         render();
       },
       onAddChainResult,
+      /** The popup's fix button: the same request as the panel's, shown in the open panel. */
+      askFromPopup() {
+        if (!isTop) return;
+        render();
+        setOpen(true);
+        askWallet();
+      },
     };
   }
 })();

@@ -49,10 +49,13 @@
     badge: "badge",
     suggestFix: "suggestFix",
     fallbackResult: "fallbackResult",
+    /** The user pressed the popup's fix button: ask the wallet with the fix the tab holds. */
+    askAddChain: "askAddChain",
   });
   const PopupToBackground = Object.freeze({
     popupStatus: "popupStatus",
     setMode: "setMode",
+    addChain: "addChain",
   });
   const OptionsToBackground = Object.freeze({
     /** The registry as the engine uses it (each endpoint with where it came from) and locks. */
@@ -420,10 +423,13 @@
       "response?": fallbackResponse,
       "reason?": str(200),
     }),
+    // Carries nothing: the parameters are the ones the engine sent this tab before.
+    askAddChain: object({ type: literal("askAddChain") }),
   });
 
   const popupToBackground = union("type", {
     popupStatus: object({ type: literal("popupStatus"), tab: int(0, 2 ** 31 - 1) }),
+    addChain: object({ type: literal("addChain"), tab: int(0, 2 ** 31 - 1) }),
     setMode: (v) => {
       const out = object({
         type: literal("setMode"),

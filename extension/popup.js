@@ -149,7 +149,13 @@ async function refresh() {
   $("site-name").textContent = site ?? "";
   renderWallets(view);
   renderMode(view);
+  $("add-chain").hidden = view?.fixOffered !== true;
   await renderHidden();
+}
+
+async function addChain() {
+  const answer = await api.runtime.sendMessage({ type: M.PopupToBackground.addChain, tab: tabId });
+  $("add-chain-note").hidden = answer?.ok !== true;
 }
 
 async function setMode(mode) {
@@ -183,6 +189,7 @@ async function main() {
     api.storage.local.set({ badgeWhenHealthy: event.target.checked ? "discreet" : "hidden" }),
   );
   await renderBadgeSetting();
+  $("add-chain").addEventListener("click", addChain);
   $("show-badge").addEventListener("click", async () => {
     const { hiddenSites } = await api.storage.local.get("hiddenSites");
     const list = Array.isArray(hiddenSites) ? hiddenSites.filter((s) => s !== site) : [];

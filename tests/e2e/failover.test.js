@@ -10,6 +10,7 @@ import {
   startTraffic,
   startWorld,
   stopTraffic,
+  tabIdOf,
   waitForBadge,
 } from "./world.js";
 
@@ -65,6 +66,23 @@ describe("the one-click wallet fix", () => {
     assert.deepEqual(params.rpcUrls, [world.fallback.url]);
     assert.deepEqual(params.nativeCurrency, { name: "Ether", symbol: "ETH", decimals: 18 });
     await screenshot(page, "badge-fix-added");
+    await page.close();
+  });
+
+  test("from the popup too: the same request, the outcome in the page's badge", async () => {
+    const page = await failingPage();
+    const tab = await tabIdOf(world, page);
+    const popup = await world.context.newPage();
+    await popup.goto(`chrome-extension://${world.browser.extensionId}/popup.html?tab=${tab}`);
+    await popup.click("#add-chain");
+    await page.waitForFunction(
+      () => document.querySelector("rpc-lifeline-badge").dataset.fix === "added",
+    );
+    const calls = await page.evaluate(() =>
+      window.testWallets[0].calls.filter((c) => c.method === "wallet_addEthereumChain"),
+    );
+    assert.deepEqual(calls[0].params[0].rpcUrls, [world.fallback.url]);
+    await popup.close();
     await page.close();
   });
 
