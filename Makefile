@@ -32,7 +32,7 @@ pages:
 www:
 	node scripts/build-www.js
 
-test: build lint test-rust test-wasm test-js
+test: build lint test-rust test-wasm test-js test-fuzz-short test-firefox
 
 test-rust:
 	cargo test --all-targets
@@ -42,7 +42,7 @@ test-wasm:
 
 test-js:
 	node --test --test-concurrency=1 tests/rig/*.test.js tests/extension/*.test.js tests/e2e/*.test.js \
-	  tests/www/*.test.js
+	  tests/www/*.test.js tests/package/*.test.js
 
 lint:
 	cargo fmt --check
@@ -59,3 +59,41 @@ demo: build
 
 clean:
 	rm -rf target pkg dist tests/pages/build
+
+# --- hardening and release (docs/hardening.md) ------------------------------------------------
+.PHONY: fuzz test-fuzz-short package soak test-firefox
+
+# Coverage-guided fuzzing (cargo-fuzz/libFuzzer on stable via RUSTC_BOOTSTRAP=1): every target
+# for FUZZ_SECONDS each, after replaying every kept finding in fuzz/regressions/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
+
+# The short form `make test` runs.
+test-fuzz-short:
+	fuzz/run.sh 10
+
+# Store packages in dist/packages/, versioned from Cargo.toml, after the store checks.
+package: build
+	node scripts/package.js
+
+# The full soak: 20 tabs × 5 reads/s for 10 minutes (`make test` runs 60 s of it).
+SOAK_SECONDS ?= 600
+soak: build
+	SOAK_SECONDS=$(SOAK_SECONDS) node --test tests/e2e/soak.test.js
+
+# dist/firefox in Debian's firefox-esr through geckodriver, and web-ext lint.
+test-firefox: build
+	@command -v firefox-esr >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr >/dev/null; }
+	@command -v geckodriver >/dev/null || cargo install geckodriver --version 0.37.1 --locked
+	FIREFOX_REQUIRED=1 node --test tests/firefox/
+
+# Benchmarks: the engine natively (criterion), then overhead, service worker and outage
+# survival against viem's and ethers' fallbacks in one run (bench/run.js). Writes
+# bench/results.json and bench/results.md; about 5 minutes (builds first if dist/ is missing).
+.PHONY: bench
+bench:
+	test -f dist/chrome/pkg/rpc_lifeline_bg.wasm || $(MAKE) build
+	cargo bench --bench engine
+	node bench/run.js

@@ -357,8 +357,16 @@ impl Engine {
             self.tabs.values().flat_map(|t| t.wallets.iter().map(|w| w.chain_id)).collect();
         chains.sort_unstable();
         chains.dedup();
-        for chain in chains.iter().filter_map(|id| self.registry.chain(*id)) {
-            for e in chain.endpoints.iter().filter(|e| e.last_probe_ms.is_some()) {
+        // Chains open tabs use, and any endpoint with a Retry-After still pending: it binds
+        // the server even while no tab uses that chain.
+        let now = self.now_ms;
+        for chain in self.registry.chains() {
+            let in_use = chains.binary_search(&chain.spec.chain_id).is_ok();
+            let kept = chain
+                .endpoints
+                .iter()
+                .filter(|e| e.last_probe_ms.is_some() && (in_use || e.health.backoff_until_ms() > now));
+            for e in kept {
                 endpoints.push(SavedEndpoint {
                     chain_id: chain.spec.chain_id,
                     url: e.url.clone(),

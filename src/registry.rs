@@ -164,6 +164,10 @@ impl Registry {
         self.chains.get(&id)
     }
 
+    pub fn chains(&self) -> impl Iterator<Item = &Chain> {
+        self.chains.values()
+    }
+
     pub fn chain_mut(&mut self, id: ChainId) -> Option<&mut Chain> {
         self.chains.get_mut(&id)
     }

@@ -51,3 +51,24 @@ fn retry_after_binds_the_server_across_a_restart() {
     // The backoff ends; the server may be probed again (for either chain).
     let _ = probes(&mut engine);
 }
+
+/// engine_events crash-e57cd2d5: the saved state held only the chains open tabs use, so a
+/// Retry-After from a server whose tabs had all closed was forgotten by a worker restart, and
+/// the server was probed inside it as soon as a tab used that chain again.
+#[test]
+fn retry_after_survives_a_restart_with_no_tab_on_the_chain() {
+    let chains = || vec![chain(2, "Two", &[SHARED, "https://b.example"])];
+    let mut engine = Engine::new(Settings::default(), chains()).unwrap();
+    engine.handle(started(1, 2), 0).unwrap();
+    let (probe_id, _, _) = probes(&mut engine).into_iter().find(|(_, _, u)| u == SHARED).unwrap();
+    let outcome = rpc_lifeline::outcome::Observed::Http { status: 429, retry_after_ms: Some(60_000) };
+    engine.handle(Event::ProbeAnswered { probe_id, latency_ms: 5, outcome, value: None }, 0).unwrap();
+    engine.handle(Event::TabClosed { tab: 1 }, 10).unwrap();
+    probes(&mut engine);
+
+    let saved: SavedState = serde_json::from_str(&serde_json::to_string(&engine.save()).unwrap()).unwrap();
+    let mut engine = Engine::restore(Settings::default(), chains(), saved).unwrap();
+    engine.handle(started(2, 2), 1_000).unwrap();
+    let early = probes(&mut engine);
+    assert!(!early.iter().any(|(_, _, u)| u == SHARED), "probed inside the Retry-After: {early:?}");
+}

@@ -1,0 +1,359 @@
+// Hostile pages, in the real browser with the built extension. A page that forges messages
+// to the content script in every shape we could think of gets nothing beyond a rejected
+// message: no fetch of a URL it names (an "evil" server on 127.0.0.1 counts every hit), no
+// settings change, no effect on another tab's verdict or reads. A page that replaces, wraps
+// or freezes window.ethereum after the extension wrapped it still works with viem.
+import assert from "node:assert/strict";
+import http from "node:http";
+import { after, before, describe, test } from "node:test";
+import { build } from "esbuild";
+import { CHAIN_ID } from "../rig/chain.js";
+import { badgeState, openDapp, ROOT, startWorld, tabStatus, waitForBadge } from "./world.js";
+
+const WALLET = "org.lifeline.testwallet";
+/** Keys the extension itself rewrites as it runs (saved health, the request log). */
+const VOLATILE_KEYS = new Set(["lifelineState", "requestLog"]);
+
+/** Counts every request, of any kind, that reaches it. */
+async function startEvilServer() {
+  const hits = [];
+  const server = http.createServer((req, res) => {
+    hits.push({ method: req.method, url: req.url, origin: req.headers.origin });
+    res.writeHead(200, {
+      "access-control-allow-origin": "*",
+      "access-control-allow-headers": "*",
+      "content-type": "application/json",
+    });
+    res.end('{"jsonrpc":"2.0","id":1,"result":"0x7a69"}');
+  });
+  await new Promise((done) => server.listen(0, "127.0.0.1", done));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    hits,
+    stop: () => {
+      server.closeAllConnections();
+      return new Promise((done) => server.close(done));
+    },
+  };
+}
+
+/** viem as a classic script for pages: window.HostileViem.{createPublicClient, custom}. */
+async function bundleViem() {
+  const out = await build({
+    stdin: {
+      contents: 'export { createPublicClient, custom, toHex } from "viem";',
+      resolveDir: ROOT,
+    },
+    bundle: true,
+    format: "iife",
+    globalName: "HostileViem",
+    platform: "browser",
+    target: "chrome120",
+    write: false,
+    logLevel: "warning",
+  });
+  return out.outputFiles[0].text;
+}
+
+async function storageSnapshot(world) {
+  const all = await world.serviceWorker.evaluate(() => chrome.storage.local.get(null));
+  return Object.fromEntries(Object.entries(all).filter(([k]) => !VOLATILE_KEYS.has(k)));
+}
+
+/** The dapp page on another origin (localhost instead of 127.0.0.1: same server). */
+async function openHostile(world) {
+  const page = await world.context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error));
+  const base = world.server.url.replace("127.0.0.1", "localhost");
+  await page.goto(`${base}/dapp.html?${new URLSearchParams({ rpc: world.wallet.url })}`);
+  await page.evaluate(() => window.dappReady);
+  page.errors = errors;
+  return page;
+}
+
+function walletStatus(status) {
+  return status?.wallets.find((w) => w.wallet === WALLET && w.chainId === CHAIN_ID);
+}
+
+/** Every read a dapp makes, through viem on the page's current window.ethereum. */
+function viemReads(page) {
+  return page.evaluate(async () => {
+    const { createPublicClient, custom, toHex } = window.HostileViem;
+    const client = createPublicClient({ transport: custom(window.ethereum), cacheTime: 0 });
+    const out = {};
+    for (const [name, read] of Object.entries({
+      chainId: () => client.getChainId(),
+      blockNumber: () => client.getBlockNumber(),
+      balance: () => client.getBalance({ address: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266" }),
+      call: async () =>
+        (
+          await client.call({
+            to: "0x0000000000000000000000000000000000000002",
+            data: toHex("lifeline"),
+          })
+        ).data,
+    })) {
+      try {
+        out[name] = String(await read());
+      } catch (error) {
+        out[name] = { error: String(error?.shortMessage ?? error) };
+      }
+    }
+    return out;
+  });
+}
+
+describe("hostile pages", () => {
+  let world;
+  let evil;
+  let viemBundle;
+
+  before(async () => {
+    [world, evil, viemBundle] = await Promise.all([
+      startWorld({ settings: { mode: "protect" } }),
+      startEvilServer(),
+      bundleViem(),
+    ]);
+  });
+  after(async () => {
+    await world?.stop();
+    await evil?.stop();
+  });
+
+  test("forged messages change nothing beyond the forging tab; other tabs stay served", async () => {
+    const victim = await openDapp(world);
+    const first = await victim.evaluate(() => window.dapp.readAll());
+    for (const [k, v] of Object.entries(first)) assert.ok(!v?.error, `${k}: ${JSON.stringify(v)}`);
+    await waitForBadge(victim, "healthy");
+    const storageBefore = await storageSnapshot(world);
+    const { popup: p1, status: before } = await tabStatus(world, victim);
+    await p1.close();
+    assert.equal(walletStatus(before)?.state, "healthy", JSON.stringify(before));
+
+    const hostile = await openHostile(world);
+    const victimTab = await world.serviceWorker.evaluate(
+      async (u) => (await chrome.tabs.query({})).find((t) => t.url === u)?.id,
+      victim.url(),
+    );
+    const counts = await hostile.evaluate(
+      async ({ evilUrl, victimTab, chainId, wallet }) => {
+        const T = "rpc-lifeline-content";
+        const sent = { forged: 0 };
+        const post = (msg) => {
+          sent.forged += 1;
+          try {
+            window.postMessage(msg, location.origin);
+          } catch {
+            sent.uncloneable = (sent.uncloneable ?? 0) + 1; // too deep for structured clone
+          }
+        };
+        const pause = () => new Promise((r) => setTimeout(r, 1_100)); // let the rate limit refill
+        const base = { wallet, chainId, method: "eth_call", requestId: 1 };
+        // Wrong shapes.
+        for (const msg of [
+          null,
+          42,
+          "hello",
+          [T],
+          { target: T },
+          { target: T, type: "nope" },
+          { target: T, type: "requestStarted" },
+          { target: T, type: "requestStarted", ...base, requestId: -1 },
+          { target: T, type: "requestStarted", ...base, chainId: "0x1" },
+          { target: T, type: "requestStarted", ...base, wallet: "../../etc" },
+          { target: T, type: "requestStarted", ...base, method: "eth_call; drop" },
+          JSON.parse(`{"target":"${T}","type":"hello","__proto__":{"polluted":1}}`),
+          { target: T, type: "requestFinished", ...base, latencyMs: -5, outcome: { kind: "ok" } },
+          { target: T, type: "requestFinished", ...base, latencyMs: 1, outcome: { kind: "zzz" } },
+          { target: T, type: "fallback", id: 1, ...base, params: "not an array", reason: "hedge" },
+          { target: T, type: "fallback", id: 2, ...base, params: [], reason: "because" },
+        ]) {
+          post(msg);
+        }
+        await pause();
+        // A URL to fetch, a settings change, another tab's state, a popup's question.
+        for (const msg of [
+          {
+            target: T,
+            type: "fallback",
+            id: 3,
+            ...base,
+            params: [],
+            reason: "hedge",
+            url: evilUrl,
+          },
+          {
+            target: T,
+            type: "fallback",
+            id: 4,
+            ...base,
+            params: [{ to: evilUrl }],
+            reason: "reroute",
+            rpcUrls: [evilUrl],
+          },
+          { target: T, type: "requestStarted", ...base, tab: victimTab },
+          {
+            target: T,
+            type: "requestFinished",
+            ...base,
+            tab: victimTab,
+            latencyMs: 1,
+            outcome: { kind: "timeout" },
+          },
+          { target: T, type: "setMode", mode: "observe" },
+          { target: T, type: "setMode", site: "http://127.0.0.1", mode: "observe" },
+          { target: T, type: "checkSettings", settings: { mode: "observe" } },
+          { target: T, type: "settingsChanged", settings: { requestTimeoutMs: 1 } },
+          { target: T, type: "popupStatus", tab: victimTab },
+          { target: T, type: "optionsState" },
+          { target: T, type: "clearRequestLog" },
+          {
+            target: T,
+            type: "userChains",
+            userChains: [{ chainId, rpcs: [{ url: evilUrl, tracking: "none" }] }],
+          },
+          // wallet_addEthereumChain with the page's own URL, as a forged result and as a
+          // forged request to our wrapper (which only ever asks the page's own wallet).
+          { target: T, type: "addChainResult", id: 1, ok: true },
+          { target: T, type: "addChainResult", id: 1, ok: true, rpcUrls: [evilUrl] },
+          {
+            target: "rpc-lifeline-inpage",
+            type: "addChain",
+            id: 77,
+            wallet,
+            chainId,
+            params: { chainId: "0x7a69", chainName: "Evil", rpcUrls: [evilUrl] },
+          },
+          // Replayed and forged answers.
+          { target: T, type: "fallbackResult", id: 1, served: true, response: { result: "0x1" } },
+          { target: "rpc-lifeline-inpage", type: "fallbackResult", id: 1, served: true },
+          { target: "rpc-lifeline-inpage", type: "policy", wallet, chainId, policy: "reroute" },
+        ]) {
+          post(msg);
+        }
+        // The page's own wallet asked to add a chain with the page's URL: the wallet's business.
+        await window.ethereum
+          .request({
+            method: "wallet_addEthereumChain",
+            params: [{ chainId: "0x7a69", chainName: "Evil", rpcUrls: [evilUrl] }],
+          })
+          .catch(() => {});
+        await pause();
+        // Huge payloads: a 20 MB string, deep nesting, a 64 KiB+ params list.
+        const huge = "x".repeat(20 * 1024 * 1024);
+        post({ target: T, type: "requestStarted", ...base, method: huge });
+        post({ target: T, type: "fallback", id: 5, ...base, params: [huge], reason: "hedge" });
+        let deep = [];
+        for (let i = 0; i < 1_000; i++) deep = [deep];
+        post({ target: T, type: "fallback", id: 6, ...base, params: deep, reason: "hedge" });
+        post({
+          target: T,
+          type: "fallback",
+          id: 7,
+          ...base,
+          params: Array.from({ length: 20_000 }, (_, i) => `0x${i}`),
+          reason: "hedge",
+        });
+        await pause();
+        // A flood of well-formed reports that the wallet timed out: they may only ever judge
+        // this tab's own wallet.
+        for (let i = 0; i < 20_000; i++) {
+          post({
+            target: T,
+            type: "requestFinished",
+            ...base,
+            requestId: 1000 + i,
+            latencyMs: 3000,
+            outcome: { kind: "timeout" },
+          });
+        }
+        // Runtime messaging straight to the extension: not reachable from a page.
+        sent.runtime = typeof globalThis.chrome?.runtime?.sendMessage;
+        return sent;
+      },
+      { evilUrl: evil.url, victimTab, chainId: CHAIN_ID, wallet: WALLET },
+    );
+    assert.ok(counts.forged > 20_000);
+    assert.equal(counts.runtime, "undefined", "a page cannot message the extension directly");
+
+    // The flood judged the hostile tab's own wallet (the reports did reach the engine)...
+    await hostile.waitForFunction(
+      () => {
+        const s = document.querySelector("rpc-lifeline-badge")?.dataset.state;
+        return s && s !== "healthy";
+      },
+      null,
+      { timeout: 15_000 },
+    );
+    await victim.waitForTimeout(1_500);
+
+    // ...and nothing else.
+    assert.deepEqual(evil.hits, [], "the extension fetched a URL a page named");
+    assert.deepEqual(await storageSnapshot(world), storageBefore, "settings changed");
+    const { popup: p2, status: afterStatus } = await tabStatus(world, victim);
+    await p2.close();
+    const victimWallet = walletStatus(afterStatus);
+    assert.equal(victimWallet?.state, "healthy", JSON.stringify(afterStatus));
+    assert.equal(afterStatus.mode, before.mode);
+    assert.ok(!victimWallet.errors.some(Boolean), `victim errors: ${victimWallet.errors}`);
+    assert.equal((await badgeState(victim))?.state, "healthy");
+    const again = await victim.evaluate(() => window.dapp.readAll());
+    for (const [k, v] of Object.entries(again)) assert.ok(!v?.error, `${k}: ${JSON.stringify(v)}`);
+    assert.deepEqual(victim.errors, []);
+
+    // The hostile page itself still talks to its wallet once its flood is over.
+    await hostile.waitForTimeout(2_500);
+    const own = await hostile.evaluate(() => window.dapp.readAll());
+    for (const [k, v] of Object.entries(own))
+      assert.ok(!v?.error, `hostile ${k}: ${JSON.stringify(v)}`);
+    assert.deepEqual(evil.hits, []);
+    await hostile.close();
+    await victim.close();
+  });
+
+  const tamperings = {
+    "replaces window.ethereum with its own object": () => {
+      const original = window.ethereum;
+      window.ethereum = {
+        isMetaMask: true,
+        request: (args) => original.request(args),
+        on: (...a) => original.on?.(...a),
+        removeListener: (...a) => original.removeListener?.(...a),
+      };
+    },
+    "wraps window.ethereum in its own Proxy": () => {
+      window.ethereum = new Proxy(window.ethereum, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+    },
+    "freezes window.ethereum and the property": () => {
+      Object.freeze(window.ethereum);
+      Object.defineProperty(window, "ethereum", {
+        value: window.ethereum,
+        writable: false,
+        configurable: false,
+      });
+    },
+  };
+  for (const [name, tamper] of Object.entries(tamperings)) {
+    test(`a page that ${name} after us still works with viem`, async () => {
+      const page = await openDapp(world);
+      await page.addScriptTag({ content: viemBundle });
+      const direct = await viemReads(page);
+      await page.evaluate(tamper);
+      const tampered = await viemReads(page);
+      for (const [k, v] of Object.entries(tampered)) {
+        assert.ok(!v?.error, `${k}: ${JSON.stringify(v)}`);
+      }
+      assert.equal(tampered.chainId, String(CHAIN_ID));
+      assert.equal(tampered.call, direct.call);
+      assert.equal(tampered.balance, direct.balance);
+      assert.deepEqual(page.errors, []);
+      await page.close();
+    });
+  }
+});
