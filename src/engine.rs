@@ -7,7 +7,7 @@
 //! is wanted; its answer may change after any of those calls.
 
 use crate::badge::{BadgeState, Verdict};
-use crate::health::{Circuit, EndpointHealth};
+use crate::health::{Circuit, EndpointHealth, Head};
 use crate::method::{MethodClass, classify_method};
 use crate::outcome::{Failure, FailureKind, Observed, Outcome, classify};
 use crate::registry::{ChainId, ChainSpec, Registry, RegistryError, Verification};
@@ -224,7 +224,7 @@ struct TabState {
     /// The newest block this page has been shown, per chain: a rerouted read never goes
     /// back in time behind it.
     #[serde(default)]
-    shown_heads: Vec<(ChainId, u64)>,
+    shown_heads: Vec<(ChainId, Head)>,
     mode: Option<Mode>,
     last_active_ms: u64,
 }
@@ -670,8 +670,7 @@ impl Engine {
         self.registry.share_backoff(&flight.url);
         // Behind what this page was already shown: not served, but not held against the
         // endpoint either (the page's own reports set `shown`; a page must not steer health).
-        let behind_page =
-            matches!((judged, block_number, shown), (Outcome::Success, Some(head), Some(s)) if head < s);
+        let behind_page = matches!((judged, block_number, shown), (Outcome::Success, Some(head), Some(s)) if head < s.number);
         if judged.failure().is_some() || behind_page {
             self.refresh_chain(flight.chain_id);
             return self.next_fallback_attempt(ticket, flight);
@@ -689,23 +688,26 @@ impl Engine {
         FallbackStep::Served { url }
     }
 
-    fn shown_head(&self, tab: TabId, chain_id: ChainId) -> Option<u64> {
+    fn shown_head(&self, tab: TabId, chain_id: ChainId) -> Option<Head> {
         let state = self.tabs.get(&tab)?;
         state.shown_heads.iter().find(|(c, _)| *c == chain_id).map(|(_, h)| *h)
     }
 
     fn note_shown_head(&mut self, tab: TabId, chain_id: ChainId, head: u64) {
         let cap = self.settings.max_wallets_per_tab;
+        let seen = Head { number: head, seen_ms: self.now_ms };
         let Some(state) = self.tabs.get_mut(&tab) else { return };
         let heads = &mut state.shown_heads;
         match heads.iter().position(|(c, _)| *c == chain_id) {
             Some(i) => {
-                if let Some((_, shown)) = heads.get_mut(i) {
-                    *shown = (*shown).max(head);
+                if let Some((_, shown)) = heads.get_mut(i)
+                    && head > shown.number
+                {
+                    *shown = seen;
                 }
             }
             // Bounded like the wallets: one entry per chain the tab's wallets are on.
-            None if heads.len() < cap => heads.push((chain_id, head)),
+            None if heads.len() < cap => heads.push((chain_id, seen)),
             None => {}
         }
     }
@@ -721,8 +723,14 @@ impl Engine {
                     .into_iter()
                     .filter_map(|i| c.endpoints.get(i))
                     .filter(|e| !flight.tried.contains(&e.url))
-                    // No time travel: skip an endpoint whose head is behind what the page saw.
-                    .find(|e| shown.is_none_or(|s| e.health.head().is_some_and(|h| h.number >= s)))
+                    // No time travel: skip an endpoint known to be behind what the page saw (a
+                    // head probed after the page saw its block, and still lower). An older probe
+                    // proves nothing; an eth_blockNumber answer itself is checked exactly.
+                    .find(|e| {
+                        shown.is_none_or(|s| {
+                            e.health.head().is_some_and(|h| h.number >= s.number || h.seen_ms < s.seen_ms)
+                        })
+                    })
                     .map(|e| e.url.clone())
             })
             .filter(|_| now < flight.deadline_ms);

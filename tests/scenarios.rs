@@ -465,28 +465,29 @@ fn a_signed_transaction_goes_to_two_fallbacks_only_while_the_wallet_fails() {
 fn a_rerouted_read_never_goes_back_in_time() {
     let mut sim = world(Settings::default());
     sim.read(ETH, Observed::Ok); // A and B at head 1000, C at 999, A fastest
-    // The wallet has shown this page block 1001 before it started failing.
+    // The wallet has shown this page block 1010 before it started failing.
     let id = sim.start(TAB, WALLET, ETH, "eth_blockNumber");
-    sim.finish_with_block(TAB, WALLET, ETH, "eth_blockNumber", id, 20, Observed::Ok, Some(1_001));
+    sim.finish_with_block(TAB, WALLET, ETH, "eth_blockNumber", id, 20, Observed::Ok, Some(1_010));
     for _ in 0..3 {
         sim.read(ETH, Observed::Timeout);
     }
+    sim.advance(5_000); // the fallbacks' heads are probed again, after the page saw 1010
     assert_eq!(
         sim.serve(ETH, "eth_getBalance", FallbackReason::WalletError, Some(Observed::Timeout)),
         vec![FallbackStep::Declined { reason: "no verified fallback endpoint is available" }],
-        "every fallback is behind block 1001: the page keeps the wallet's answer"
+        "every fallback is far behind block 1010: the page keeps the wallet's answer"
     );
     // B catches up (its next probe); A is still behind: B serves, although A is faster.
-    sim.endpoint(B, Behaviour::Healthy { chain_id: ETH, head: 1_002, latency_ms: 80 });
+    sim.endpoint(B, Behaviour::Healthy { chain_id: ETH, head: 1_010, latency_ms: 80 });
     sim.advance(5_000);
     let steps = sim.serve(ETH, "eth_getBalance", FallbackReason::WalletError, Some(Observed::Timeout));
     assert_eq!(steps.last(), Some(&FallbackStep::Served { url: B.into() }));
     // A fallback answering eth_blockNumber behind the page is skipped, not believed.
-    sim.endpoint(A, Behaviour::Healthy { chain_id: ETH, head: 1_003, latency_ms: 30 });
+    sim.endpoint(A, Behaviour::Healthy { chain_id: ETH, head: 1_013, latency_ms: 30 });
     sim.advance(5_000);
     sim.endpoint(A, Behaviour::Healthy { chain_id: ETH, head: 990, latency_ms: 30 });
     let id = sim.start(TAB, WALLET, ETH, "eth_blockNumber");
-    sim.finish_with_block(TAB, WALLET, ETH, "eth_blockNumber", id, 20, Observed::Ok, Some(1_003));
+    sim.finish_with_block(TAB, WALLET, ETH, "eth_blockNumber", id, 20, Observed::Ok, Some(1_013));
     let steps = sim.serve(ETH, "eth_blockNumber", FallbackReason::WalletError, Some(Observed::Timeout));
     assert!(!matches!(steps.last(), Some(FallbackStep::Served { url }) if url == A), "{steps:?}");
 }

@@ -96,7 +96,12 @@ describe("options page", () => {
     assert.match(text, new RegExp(`${wrongChain.url} \\(it serves chain 1, not chain 31337\\)`));
     assert.match(text, /needs an API key/);
     assert.deepEqual(await userUrls(), [{ url: good.url, tracking: "none" }]);
-    assert.equal(await page.inputValue("#chain"), String(CHAIN_ID));
+    // The page re-renders when the background has rebuilt its registry: wait for the chain.
+    await page.waitForFunction(
+      (id) => document.querySelector("#chain")?.value === id,
+      String(CHAIN_ID),
+      { timeout: 5_000 },
+    );
     assert.deepEqual(await shownUrls(), [good.url]);
   });
 
