@@ -17,6 +17,8 @@ shift || true
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(parse_response classify engine_events)
 FLAGS=(-O -s none --debug-assertions)
+# FUZZ_SEED fixes libFuzzer's seed (CI's short run uses 1, so a run on a fresh clone explores
+# the same way each time); 0, the default, lets libFuzzer pick one.
 
 if ! command -v cargo-fuzz >/dev/null; then
   echo "fuzz: installing cargo-fuzz (about 1 min)"
@@ -42,7 +44,7 @@ for target in "${TARGETS[@]}"; do
   log=$(mktemp)
   rc=0
   cargo fuzz run "${FLAGS[@]}" "$target" "corpus/$target" "seeds/$target" -- \
-    -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+    -max_total_time="$SECONDS_PER_TARGET" -seed="${FUZZ_SEED:-0}" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
     >"$log" 2>&1 || rc=$?
   runs=$(grep -oP 'stat::number_of_executed_units:\s*\K\d+' "$log" || echo 0)
   found=$(grep -c "Test unit written to" "$log" || true)

@@ -10,7 +10,7 @@
 use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use rpc_lifeline::engine::{
-    Action, Engine, Event, FallbackReason, FallbackRequest, FallbackStep, SavedState,
+    Action, Engine, EngineError, Event, FallbackReason, FallbackRequest, FallbackStep, SavedState,
 };
 use rpc_lifeline::method::{MethodClass, classify_method};
 use rpc_lifeline::outcome::{Observed, classify};
@@ -100,8 +100,9 @@ impl World {
 
     fn handle(&mut self, event: Event) {
         let result = self.engine.handle(event, self.now);
-        // Structured events with default settings are always accepted.
-        if !self.settings_changed {
+        // Structured events with default settings are always accepted, but for the per-tab
+        // cap: 3 wallets × 3 chains is one more than the 8 a tab may hold (a clear error).
+        if !self.settings_changed && !matches!(result, Err(EngineError::TooManyWallets)) {
             result.unwrap();
         }
     }
