@@ -198,7 +198,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                     classify(&outcome).failure().and_then(|f| f.retry_after_ms).filter(|_| target.is_some());
                 if let Some(retry) = retry {
                     let until = backoff.entry(url.clone()).or_insert(0);
-                    *until = (*until).max(now + retry);
+                    *until = (*until).max(now.saturating_add(retry));
                 }
                 if let (Some((_, method)), Some(v), Observed::Ok) = (target, value, &outcome)
                     && method.as_str() == "eth_chainId"
@@ -249,7 +249,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                     prop_assert!(attempts <= URLS.len(), "more attempts than endpoints");
                     if let Some(retry) = classify(&outcome).failure().and_then(|f| f.retry_after_ms) {
                         let until = backoff.entry(url.clone()).or_insert(0);
-                        *until = (*until).max(now + retry);
+                        *until = (*until).max(now.saturating_add(retry));
                     }
                     step = engine.fallback_answered(ticket, 10, &outcome, block, now);
                 }
@@ -301,6 +301,28 @@ proptest! {
         let class = classify_method(&name);
         prop_assert_eq!(class == MethodClass::Read, READ_METHODS.contains(&name.as_str()));
     }
+}
+
+/// Found by CI: MetaMask's "retrying in N minutes" with an absurd N must saturate, in the engine
+/// and in this harness alike.
+#[test]
+fn an_absurd_retry_hint_does_not_overflow() {
+    let steps = vec![
+        Step::Tick(1),
+        Step::Started { tab: 0, chain: 1, method: 0, id: 0 },
+        Step::ProbeAnswer {
+            pick: 0,
+            outcome: Observed::RpcError {
+                code: -32002,
+                message: "retrying in 1e20 minutes".into(),
+                data: Some(r#"{"cause":{"message":"fetch failed"}}"#.into()),
+            },
+            value: None,
+            latency: 0,
+        },
+        Step::Tick(u64::MAX / 2),
+    ];
+    assert!(run(steps).is_ok());
 }
 
 #[test]
