@@ -140,7 +140,7 @@
           } else if (p && p.mode === "hedge" && Number.isFinite(p.afterMs) && p.afterMs >= 0) {
             policies.set(key, { mode: "hedge", afterMs: p.afterMs });
           }
-          if (p?.mode === "hedge" || p?.mode === "reroute") rescueWaiting(key);
+          rescheduleWaiting(key);
         }
         break;
       case "fallbackResult": {
@@ -159,16 +159,27 @@
   const policyKey = (wallet, chainId) => `${wallet}\n${chainId}`;
 
   /**
-   * Reads still waiting on their wallet, per policy key: when the engine starts hedging or
-   * rerouting, a read sent while all looked well is hedged too (dapps share one pending
-   * read among callers, so a hung one would otherwise block them all).
+   * Reads still waiting on their wallet, per policy key, each with its start time and hedge
+   * timer. A new policy re-times them: a read sent while the policy was `pass` is hedged once
+   * it has waited the new delay (dapps share one pending read among callers, so a hung one
+   * would otherwise block them all), and `reroute` hedges every waiting read at once.
    */
   const waitingReads = new Map();
 
-  function rescueWaiting(key) {
+  function scheduleHedge(entry, policy) {
+    clearTimer(entry.timer);
+    entry.timer = undefined;
+    if (policy.mode === "reroute") entry.hedge();
+    if (policy.mode === "hedge") {
+      entry.timer = setTimer(entry.hedge, Math.max(0, entry.start + policy.afterMs - perfNow()));
+    }
+  }
+
+  function rescheduleWaiting(key) {
     const waiting = waitingReads.get(key);
     if (!waiting) return;
-    for (const rescue of [...waiting]) rescue();
+    const policy = policies.get(key) ?? { mode: "pass" };
+    for (const entry of [...waiting]) scheduleHedge(entry, policy);
   }
   const policyFor = (wallet, chainId) =>
     policies.get(policyKey(wallet, chainId)) ?? { mode: "pass" };
@@ -467,7 +478,6 @@
       const runWallet = (mayAsk) => {
         const report = reportStart(plan);
         let hedged;
-        let hedgeTimer;
         let walletPromise;
         try {
           walletPromise = PromiseCtor.resolve(callWallet());
@@ -484,26 +494,25 @@
             return answer;
           });
         };
-        const mayHedge = mayAsk && !plan.broadcast;
-        if (mayHedge && policy.mode === "hedge") {
-          hedgeTimer = setTimer(hedge, policy.afterMs);
-        }
         const key = policyKey(plan.wallet, chainId);
-        if (mayHedge) {
+        const waiting = { start: report.start, hedge, timer: undefined };
+        if (mayAsk && !plan.broadcast) {
           if (!waitingReads.has(key)) waitingReads.set(key, new Set());
-          waitingReads.get(key).add(hedge);
+          waitingReads.get(key).add(waiting);
+          if (policy.mode === "hedge") scheduleHedge(waiting, policy);
         }
-        const done = () => waitingReads.get(key)?.delete(hedge);
+        const done = () => {
+          clearTimer(waiting.timer);
+          waitingReads.get(key)?.delete(waiting);
+        };
         walletPromise.then(
           (value) => {
             done();
-            clearTimer(hedgeTimer);
             reportOk(report, value);
             settle(resolve, value);
           },
           (error) => {
             done();
-            clearTimer(hedgeTimer);
             const outcome = reportError(report, error);
             if (settled) return;
             if (hedged) {

@@ -29,6 +29,8 @@ const RECOVERED_NOTICE_MS: u64 = 30_000;
 /// Timed-out reads are remembered this many time-outs long so a late answer is not
 /// counted twice.
 const LATE_ANSWER_GRACE_FACTOR: u64 = 10;
+/// Granularity of the published hedge delay.
+const HEDGE_DELAY_STEP_MS: u64 = 10;
 
 /// Milliseconds from JS arrive as floats (`performance.now()` differences); accept them and
 /// clamp instead of failing on a fraction or a negative.
@@ -462,7 +464,10 @@ impl Engine {
                     {
                         shown_head = Some(head);
                         state.health.record_head(head, now);
-                        if best_head.is_some_and(|best| best.saturating_sub(head) > max_lag) {
+                        // A head that stopped moving is judged strictly: one block behind a
+                        // verified fallback is already a page showing the past.
+                        let allowed_lag = if state.health.head_frozen() { 1 } else { max_lag };
+                        if best_head.is_some_and(|best| best.saturating_sub(head) > allowed_lag) {
                             judged = Outcome::Infra {
                                 failure: Failure { kind: FailureKind::StaleHead, retry_after_ms: None },
                             };
@@ -825,12 +830,14 @@ impl Engine {
         chains
     }
 
-    /// Whether any tab's wallet on this chain is less than healthy: probes then run faster.
+    /// Whether any tab's wallet on this chain is less than healthy, or its head looks frozen:
+    /// probes then run faster (a fresh fallback head is what proves a frozen one stale).
     fn chain_troubled(&self, chain_id: ChainId) -> bool {
         self.tabs.values().any(|t| {
             t.wallets.iter().any(|w| {
                 w.chain_id == chain_id
-                    && w.published_badge.as_ref().is_some_and(|(s, _)| *s != BadgeState::Healthy)
+                    && (w.health.head_frozen()
+                        || w.published_badge.as_ref().is_some_and(|(s, _)| *s != BadgeState::Healthy))
             })
         })
     }
@@ -927,7 +934,7 @@ impl Engine {
         let mut updates = Vec::new();
         for (i, w) in tab.wallets.iter().enumerate() {
             let Some((state, sentence)) = self.verdict(tab, w) else { continue };
-            let policy = self.policy(tab, w, state);
+            let policy = self.policy(tab, w);
             let fix = self.fix_for(tab, w, state);
             updates.push((i, state, sentence, policy, fix));
         }
@@ -1028,26 +1035,31 @@ impl Engine {
         Some((state, verdict.sentence()))
     }
 
-    fn policy(&self, tab: &TabState, w: &WalletState, state: BadgeState) -> Policy {
+    /// In Protect mode with a verified fallback, every read is hedged: a read the wallet has
+    /// not answered within its own healthy tail is one it is failing right now (a hang shows
+    /// up first as exactly that), and waiting for three time-outs would leave the page stuck
+    /// for seconds. While the circuit is open, reads go straight to the fallback.
+    fn policy(&self, tab: &TabState, w: &WalletState) -> Policy {
         if self.mode(tab) != Mode::Protect || self.best_fallback(w.chain_id).is_none() {
             return Policy::Pass;
         }
-        match (w.health.circuit(), state) {
-            (Circuit::Open { .. }, _) => Policy::Reroute,
-            (Circuit::HalfOpen { .. }, _) | (Circuit::Closed, BadgeState::Degraded) => {
+        match w.health.circuit() {
+            Circuit::Open { .. } => Policy::Reroute,
+            Circuit::HalfOpen { .. } | Circuit::Closed => {
                 Policy::Hedge { after_ms: self.hedge_delay(&w.health) }
             }
-            _ => Policy::Pass,
         }
     }
 
-    /// max(floor, p95 × k), capped: hedging sooner than the wallet's own tail would only
-    /// add load; later would leave the user waiting.
+    /// max(floor, p95 × k), capped, over the wallet's healthy answers only (a slow outage must
+    /// not push the delay up), rounded up to HEDGE_DELAY_STEP_MS so a jittery p95 does not
+    /// republish the policy after every request.
     fn hedge_delay(&self, health: &EndpointHealth) -> u64 {
         let s = &self.settings;
-        let p95 = health.latency_percentile(95).unwrap_or(0) as f64;
+        let p95 = health.latency_percentile_below(95, s.slow_request_ms).unwrap_or(0) as f64;
         let scaled = (p95 * s.hedge_p95_factor).min(s.hedge_max_ms as f64) as u64;
-        scaled.max(s.hedge_floor_ms).min(s.hedge_max_ms.max(s.hedge_floor_ms))
+        let delay = scaled.max(s.hedge_floor_ms).min(s.hedge_max_ms.max(s.hedge_floor_ms));
+        delay.div_ceil(HEDGE_DELAY_STEP_MS).saturating_mul(HEDGE_DELAY_STEP_MS)
     }
 
     fn fix_for(&self, tab: &TabState, w: &WalletState, state: BadgeState) -> Option<AddChainParams> {

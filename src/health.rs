@@ -9,6 +9,11 @@ use std::collections::VecDeque;
 /// EWMA weight of the newest sample: recent enough to follow a provider getting slow,
 /// smooth enough to ignore one slow block.
 const EWMA_ALPHA: f64 = 0.2;
+/// A head unchanged for this many block intervals is frozen: one missed slot (2 intervals)
+/// is normal on Ethereum, so is a block a little late.
+const FROZEN_HEAD_INTERVALS: f64 = 2.5;
+/// ... and for at least this long, so fast chains' jitter is not mistaken for a freeze.
+const FROZEN_HEAD_MIN_MS: u64 = 2_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sample {
@@ -41,6 +46,13 @@ pub struct EndpointHealth {
     /// Opens since the circuit last closed: the cooldown doubles with each.
     repeated_opens: u32,
     head: Option<Head>,
+    /// When the head last advanced, and the typical time between new heads (EWMA, learned
+    /// from advances only: a first sighting may be mid-block): a head that stops moving for
+    /// much longer than that is frozen.
+    #[serde(default)]
+    head_advanced_ms: Option<u64>,
+    #[serde(default)]
+    block_interval_ms: Option<f64>,
     backoff_until_ms: u64,
 }
 
@@ -53,6 +65,8 @@ impl Default for EndpointHealth {
             circuit: Circuit::Closed,
             repeated_opens: 0,
             head: None,
+            head_advanced_ms: None,
+            block_interval_ms: None,
             backoff_until_ms: 0,
         }
     }
@@ -194,8 +208,17 @@ impl EndpointHealth {
 
     /// Latency percentile (0..=100) of successful requests in the window.
     pub fn latency_percentile(&self, percentile: u8) -> Option<u64> {
-        let mut latencies: Vec<u64> =
-            self.samples.iter().filter(|s| s.failure.is_none()).map(|s| s.latency_ms).collect();
+        self.latency_percentile_below(percentile, u64::MAX)
+    }
+
+    /// The percentile over successful answers faster than `below_ms`.
+    pub fn latency_percentile_below(&self, percentile: u8, below_ms: u64) -> Option<u64> {
+        let mut latencies: Vec<u64> = self
+            .samples
+            .iter()
+            .filter(|s| s.failure.is_none() && s.latency_ms < below_ms)
+            .map(|s| s.latency_ms)
+            .collect();
         if latencies.is_empty() {
             return None;
         }
@@ -213,8 +236,34 @@ impl EndpointHealth {
     }
 
     pub fn record_head(&mut self, number: u64, now_ms: u64) {
-        if self.head.is_none_or(|h| number >= h.number) {
-            self.head = Some(Head { number, seen_ms: now_ms });
+        if let Some(h) = self.head {
+            if number < h.number {
+                return;
+            }
+            if number > h.number {
+                if let Some(since) = self.head_advanced_ms {
+                    let per_block = now_ms.saturating_sub(since) as f64 / (number - h.number) as f64;
+                    self.block_interval_ms = Some(match self.block_interval_ms {
+                        Some(prev) => prev + EWMA_ALPHA * (per_block - prev),
+                        None => per_block,
+                    });
+                }
+                self.head_advanced_ms = Some(now_ms);
+            }
+        }
+        self.head = Some(Head { number, seen_ms: now_ms });
+    }
+
+    /// Whether the endpoint has just confirmed a head that should have moved on long ago:
+    /// more than FROZEN_HEAD_INTERVALS block intervals (and FROZEN_HEAD_MIN_MS) after it
+    /// appeared. Either the chain stalled for everyone, or this endpoint stopped following it.
+    pub fn head_frozen(&self) -> bool {
+        match (self.head, self.head_advanced_ms, self.block_interval_ms) {
+            (Some(h), Some(since), Some(interval)) => {
+                let unchanged = h.seen_ms.saturating_sub(since);
+                unchanged > FROZEN_HEAD_MIN_MS && unchanged as f64 > FROZEN_HEAD_INTERVALS * interval
+            }
+            _ => false,
         }
     }
 

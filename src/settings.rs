@@ -88,7 +88,7 @@ impl Default for Settings {
             cooldown_ms: 5_000,
             max_cooldown_ms: 300_000,
             close_after_successes: 2,
-            hedge_floor_ms: 250,
+            hedge_floor_ms: 150,
             hedge_p95_factor: 2.0,
             hedge_max_ms: 2_000,
             max_head_lag_blocks: 3,

@@ -47,7 +47,8 @@ fn healthy_traffic_stays_healthy_and_probes_sparingly() {
         sim.badge(ETH),
         (BadgeState::Healthy, "Your wallet's Ethereum RPC is answering normally.".into())
     );
-    assert_eq!(sim.policy(ETH), Policy::Pass);
+    // Only a straggler is hedged: answers take 40 ms, so past the 150 ms floor.
+    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 150 });
     // 100 s of traffic: eth_chainId once per candidate, then eth_blockNumber at most once a minute each.
     let chain_id_probes = sim.probes.iter().filter(|p| p.2 == "eth_chainId").count();
     let head_probes = sim.probes.iter().filter(|p| p.2 == "eth_blockNumber").count();
@@ -225,7 +226,7 @@ fn outage_on_three_chains_at_once_is_tracked_per_chain() {
         assert_eq!(sim.policy(id), Policy::Reroute);
     }
     assert_eq!(sim.badge(8453).0, BadgeState::Healthy);
-    assert_eq!(sim.policy(8453), Policy::Pass);
+    assert_eq!(sim.policy(8453), Policy::Hedge { after_ms: 150 });
 }
 
 #[test]
@@ -239,7 +240,7 @@ fn recovery_hedges_in_half_open_then_returns_to_the_wallet() {
     assert!(matches!(sim.policy(ETH), Policy::Hedge { .. }), "half-open tries the wallet with a safety net");
     sim.read(ETH, Observed::Ok);
     sim.read(ETH, Observed::Ok);
-    assert_eq!(sim.policy(ETH), Policy::Pass);
+    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 150 }, "back to the wallet, stragglers hedged");
     assert_eq!(
         sim.badge(ETH),
         (
@@ -508,5 +509,85 @@ fn one_stale_head_is_conclusive_even_among_good_answers() {
         let id = sim.start(TAB, WALLET, ETH, "eth_blockNumber");
         sim.finish_with_block(TAB, WALLET, ETH, "eth_blockNumber", id, 20, Observed::Ok, Some(1_000));
     }
-    assert_eq!(sim.policy(ETH), Policy::Pass);
+    assert!(matches!(sim.policy(ETH), Policy::Hedge { .. }), "back to the wallet");
+}
+
+#[test]
+fn a_straggler_on_a_healthy_wallet_is_hedged_without_alarming_the_user() {
+    let mut sim = world(Settings::default());
+    for _ in 0..20 {
+        sim.read(ETH, Observed::Ok);
+    }
+    let steps = sim.serve(ETH, "eth_call", FallbackReason::Hedge, None);
+    assert_eq!(steps.last(), Some(&FallbackStep::Served { url: A.into() }));
+    assert_eq!(sim.badge(ETH).0, BadgeState::Healthy, "{}", sim.badge(ETH).1);
+    // Signing and transactions are never hedged, healthy or not.
+    for method in ["eth_sendTransaction", "personal_sign", "eth_sendRawTransaction"] {
+        assert!(matches!(
+            sim.serve(ETH, method, FallbackReason::Hedge, None).as_slice(),
+            [FallbackStep::Declined { .. }]
+        ));
+    }
+}
+
+#[test]
+fn the_hedge_delay_follows_the_wallets_healthy_tail_not_its_outage() {
+    let mut sim = world(Settings::default());
+    for _ in 0..20 {
+        let id = sim.start(TAB, WALLET, ETH, "eth_call");
+        sim.finish(TAB, WALLET, ETH, "eth_call", id, 120, Observed::Ok);
+    }
+    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 240 }, "2 × p95");
+    // A slow outage (answers after 2.9 s) does not teach the engine to wait longer.
+    for _ in 0..20 {
+        let id = sim.start(TAB, WALLET, ETH, "eth_call");
+        sim.finish(TAB, WALLET, ETH, "eth_call", id, 2_900, Observed::Ok);
+    }
+    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 240 });
+    assert_eq!(sim.badge(ETH).0, BadgeState::Degraded, "the slow tail still shows");
+}
+
+/// A chain making a block a second; the page asks the wallet for the head every 400 ms.
+fn follow_chain(sim: &mut Sim, from_ms: u64, to_ms: u64, wallet_head: impl Fn(u64) -> u64) {
+    while sim.now < to_ms {
+        let chain_head = 1_000 + (sim.now - from_ms) / 1_000;
+        for url in [A, B, C, D] {
+            sim.endpoint(url, Behaviour::Healthy { chain_id: ETH, head: chain_head, latency_ms: 30 });
+        }
+        let id = sim.start(TAB, WALLET, ETH, "eth_blockNumber");
+        sim.finish_with_block(
+            TAB,
+            WALLET,
+            ETH,
+            "eth_blockNumber",
+            id,
+            20,
+            Observed::Ok,
+            Some(wallet_head(chain_head)),
+        );
+        sim.advance(400);
+    }
+}
+
+#[test]
+fn a_wallet_head_that_stops_moving_is_caught_within_a_few_blocks() {
+    let mut sim = world(Settings::default());
+    let start = sim.now;
+    let freeze_at = start + 20_000;
+    follow_chain(&mut sim, start, freeze_at, |head| head);
+    assert_eq!(sim.badge(ETH).0, BadgeState::Healthy, "{}", sim.badge(ETH).1);
+    let frozen = 1_000 + (freeze_at - start) / 1_000;
+    follow_chain(&mut sim, start, freeze_at + 10_000, |_| frozen);
+    let caught = sim.first(ETH, BadgeState::Rerouting).expect("rerouted") - freeze_at;
+    assert!(caught <= 4_000, "a frozen head caught after {caught} ms (a block a second)");
+    assert!(sim.badge(ETH).1.contains("(stale blocks)"), "{}", sim.badge(ETH).1);
+}
+
+#[test]
+fn a_wallet_a_couple_of_blocks_behind_but_moving_is_not_stale() {
+    let mut sim = world(Settings::default());
+    let start = sim.now;
+    follow_chain(&mut sim, start, start + 60_000, |head| head - 2);
+    assert_eq!(sim.badge(ETH).0, BadgeState::Healthy, "{}", sim.badge(ETH).1);
+    assert!(sim.first(ETH, BadgeState::Rerouting).is_none());
 }
