@@ -18,6 +18,8 @@
    * 4.4 s, content 4.7 s, here 5 s; so a late answer is never lost between two hops.
    */
   const FALLBACK_DEADLINE_MS = 5000;
+  /** Hedge attempts for one read that its wallet has not answered. */
+  const MAX_HEDGES_PER_READ = 3;
   /** Reports kept while a provider's chain id is still unknown. */
   const REPORT_BUFFER_CAP = 100;
   /** Minimum gap between our own eth_chainId calls to a provider that failed to answer one. */
@@ -486,16 +488,23 @@
         }
         const hedge = () => {
           if (settled || hedged) return;
+          waiting.hedges += 1;
           hedged = askFallback(plan, chainId, "hedge").then((answer) => {
             if (answer.served) {
               done(); // the wallet may never answer: do not keep this read waiting
               serve(answer);
+            } else if (!settled && waiting.hedges < MAX_HEDGES_PER_READ) {
+              // No fallback could answer just now (all busy, behind or failing): try again
+              // after another delay rather than leave the read on a wallet that may hang.
+              hedged = undefined;
+              waiting.start = perfNow();
+              scheduleHedge(waiting, policyFor(plan.wallet, chainId));
             }
             return answer;
           });
         };
         const key = policyKey(plan.wallet, chainId);
-        const waiting = { start: report.start, hedge, timer: undefined };
+        const waiting = { start: report.start, hedge, timer: undefined, hedges: 0 };
         if (mayAsk && !plan.broadcast) {
           if (!waitingReads.has(key)) waitingReads.set(key, new Set());
           waitingReads.get(key).add(waiting);

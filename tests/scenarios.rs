@@ -47,8 +47,8 @@ fn healthy_traffic_stays_healthy_and_probes_sparingly() {
         sim.badge(ETH),
         (BadgeState::Healthy, "Your wallet's Ethereum RPC is answering normally.".into())
     );
-    // Only a straggler is hedged: answers take 40 ms, so past the 150 ms floor.
-    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 150 });
+    // Only a straggler is hedged: answers take 40 ms, so past the 100 ms floor.
+    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 100 });
     // 100 s of traffic: eth_chainId once per candidate, then eth_blockNumber at most once a minute each.
     let chain_id_probes = sim.probes.iter().filter(|p| p.2 == "eth_chainId").count();
     let head_probes = sim.probes.iter().filter(|p| p.2 == "eth_blockNumber").count();
@@ -226,7 +226,7 @@ fn outage_on_three_chains_at_once_is_tracked_per_chain() {
         assert_eq!(sim.policy(id), Policy::Reroute);
     }
     assert_eq!(sim.badge(8453).0, BadgeState::Healthy);
-    assert_eq!(sim.policy(8453), Policy::Hedge { after_ms: 150 });
+    assert_eq!(sim.policy(8453), Policy::Hedge { after_ms: 100 });
 }
 
 #[test]
@@ -240,7 +240,7 @@ fn recovery_hedges_in_half_open_then_returns_to_the_wallet() {
     assert!(matches!(sim.policy(ETH), Policy::Hedge { .. }), "half-open tries the wallet with a safety net");
     sim.read(ETH, Observed::Ok);
     sim.read(ETH, Observed::Ok);
-    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 150 }, "back to the wallet, stragglers hedged");
+    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 100 }, "back to the wallet, stragglers hedged");
     assert_eq!(
         sim.badge(ETH),
         (
@@ -537,13 +537,13 @@ fn the_hedge_delay_follows_the_wallets_healthy_tail_not_its_outage() {
         let id = sim.start(TAB, WALLET, ETH, "eth_call");
         sim.finish(TAB, WALLET, ETH, "eth_call", id, 120, Observed::Ok);
     }
-    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 240 }, "2 × p95");
+    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 180 }, "1.5 × p95");
     // A slow outage (answers after 2.9 s) does not teach the engine to wait longer.
     for _ in 0..20 {
         let id = sim.start(TAB, WALLET, ETH, "eth_call");
         sim.finish(TAB, WALLET, ETH, "eth_call", id, 2_900, Observed::Ok);
     }
-    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 240 });
+    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 180 });
     assert_eq!(sim.badge(ETH).0, BadgeState::Degraded, "the slow tail still shows");
 }
 

@@ -17,6 +17,7 @@ import {
   stopTraffic,
   tabStatus,
   waitForBadge,
+  waitForEngine,
 } from "./world.js";
 
 /** A copy of the built extension, broken by `breakIt(dir)`. */
@@ -130,6 +131,25 @@ describe("Protect mode", () => {
   });
 
   after(() => world?.stop());
+
+  test("a read the wallet leaves hanging is answered by the fallback before any time-out", async () => {
+    const page = await openDapp(world);
+    await page.evaluate(() => window.dapp.readAll());
+    await waitForEngine(world, page);
+    const healthy = await page.evaluate(() => window.dapp.readAll());
+    await world.wallet.setMode("hang");
+    world.fallback.resetStats();
+    const started = Date.now();
+    const hedged = await page.evaluate(() => window.dapp.readAll());
+    const took = Date.now() - started;
+    assert.deepEqual(hedged, healthy, "the same answers, from the fallback");
+    // Hedged after ~100 ms. Without a hedge on a healthy-looking wallet they would wait until
+    // the engine calls the wallet degraded (a read unanswered for slowRequestMs, 1.5 s).
+    assert.ok(took < 1_000, `answered after ${took} ms`);
+    assert.ok(world.fallback.stats().requests >= 3, JSON.stringify(world.fallback.stats()));
+    await world.wallet.setMode("ok");
+    await page.close();
+  });
 
   test("while the wallet hangs, reads are served by the verified fallback and the page never sees it", async () => {
     const page = await openDapp(world);

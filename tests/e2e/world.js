@@ -196,3 +196,20 @@ export async function stopServiceWorker(world) {
   await page.close();
   return result;
 }
+
+/**
+ * Resolves once the engine has judged this page's wallet (its policy is then on its way to the
+ * page). Right after the browser starts, the worker first waits for storage.managed, which
+ * Chromium can take seconds to answer.
+ */
+export async function waitForEngine(world, page, timeout = 20_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const { popup, status } = await tabStatus(world, page);
+    await popup.close();
+    if (status?.wallets?.length) return status;
+    if (Date.now() > end)
+      throw new Error(`the engine never judged the page: ${JSON.stringify(status)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
