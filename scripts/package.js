@@ -25,12 +25,14 @@ export const PERMISSIONS = Object.freeze({
   storage:
     "settings, the user's endpoints, the request log and the engine's saved health; storage.managed for organisations",
 });
-export const HOST_PERMISSIONS = Object.freeze({
-  "https://*/*":
-    "probes and fallback reads go to the HTTPS endpoints in the registry, which the user and the administrator can extend at run time",
-  "http://127.0.0.1/*": "a node on the user's own machine",
-  "http://localhost/*": "a node on the user's own machine",
-});
+/**
+ * Host permissions the manifests may ask for: none. The content scripts' `<all_urls>` match,
+ * which the wrapper needs on every page, already gives the extension's own pages and worker
+ * cross-origin access in Chromium (tested: a fallback that sends no CORS headers is served
+ * with no `host_permissions` at all), so declaring hosts again would only widen what a
+ * reviewer has to check.
+ */
+export const HOST_PERMISSIONS = Object.freeze({});
 /** Content scripts must run on every page a dapp may live on. */
 export const CONTENT_SCRIPT_MATCHES = Object.freeze(["<all_urls>"]);
 

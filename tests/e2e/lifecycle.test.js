@@ -6,7 +6,9 @@ import { cpSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { startFaultProxy } from "../rig/fault-proxy.js";
 import {
+  anvilChain,
   badgeState,
   EXTENSION_DIR,
   openDapp,
@@ -149,6 +151,33 @@ describe("Protect mode", () => {
     assert.ok(world.fallback.stats().requests >= 3, JSON.stringify(world.fallback.stats()));
     await world.wallet.setMode("ok");
     await page.close();
+  });
+
+  test("no host permissions: a fallback that sends no CORS headers is still reached", async () => {
+    const granted = await world.serviceWorker.evaluate(() => chrome.permissions.getAll());
+    assert.deepEqual(granted.origins, ["<all_urls>"], "only the content scripts' match");
+    const plain = await startFaultProxy({ upstream: world.anvil.url, cors: false });
+    try {
+      await world.serviceWorker.evaluate((v) => chrome.storage.local.set(v), {
+        userChains: [anvilChain([plain.url])],
+      });
+      const page = await openDapp(world);
+      await page.evaluate(() => window.dapp.readAll());
+      await waitForEngine(world, page);
+      const healthy = await page.evaluate(() => window.dapp.readAll());
+      await world.wallet.setMode("hang");
+      const hedged = await page.evaluate(() => window.dapp.readAll());
+      assert.deepEqual(hedged, healthy);
+      assert.ok(plain.stats().byMethod.eth_chainId >= 1, JSON.stringify(plain.stats()));
+      assert.ok(plain.stats().byMethod.eth_call >= 1, JSON.stringify(plain.stats()));
+      await world.wallet.setMode("ok");
+      await page.close();
+    } finally {
+      await world.serviceWorker.evaluate((v) => chrome.storage.local.set(v), {
+        userChains: [anvilChain([world.fallback.url])],
+      });
+      await plain.stop();
+    }
   });
 
   test("while the wallet hangs, reads are served by the verified fallback and the page never sees it", async () => {

@@ -14,7 +14,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startFaultProxy } from "../rig/fault-proxy.js";
-import { ROOT, startWorld } from "./world.js";
+import { ROOT, startWorld, tabIdOf } from "./world.js";
 
 const TABS = Number(process.env.SOAK_TABS ?? 20);
 const RATE = Number(process.env.SOAK_RATE ?? 5);
@@ -156,10 +156,7 @@ test(`soak: ${TABS} tabs × ${RATE} reads/s for ${SECONDS} s with random faults`
     await page.evaluate(() => window.dappReady);
     pages.push(page);
   }
-  const tabIds = await world.serviceWorker.evaluate(async () =>
-    Object.fromEntries((await chrome.tabs.query({})).map((tab) => [tab.url, tab.id])),
-  );
-  for (const page of pages) page.tabId = tabIds[page.url()];
+  for (const page of pages) page.tabId = await tabIdOf(world, page);
 
   const worker = await workerSession(world);
   const heap = [await worker.heap()];

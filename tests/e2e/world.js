@@ -145,11 +145,14 @@ export function stopTraffic(page) {
   return page.evaluate(() => clearInterval(window.__traffic));
 }
 
+/**
+ * The page's tab id. The extension has no `tabs` permission and no host permissions, so it
+ * cannot read tab URLs: the page is brought to the front and the active tab asked for.
+ */
 export async function tabIdOf(world, page) {
-  const url = page.url();
+  await page.bringToFront();
   return world.serviceWorker.evaluate(
-    async (u) => (await chrome.tabs.query({})).find((t) => t.url === u)?.id,
-    url,
+    async () => (await chrome.tabs.query({ active: true, lastFocusedWindow: true }))[0]?.id,
   );
 }
 

@@ -119,7 +119,7 @@ describe("store packages", { skip: !existsSync(join(DIST, "chrome/manifest.json"
         sandbox: "sandbox allow-scripts",
       };
       m.permissions.push("tabs", "webRequest");
-      m.host_permissions.push("http://*/*");
+      m.host_permissions = ["http://*/*"];
       m.externally_connectable = { matches: ["https://*/*"] };
       m.version = "9.9.9";
     });

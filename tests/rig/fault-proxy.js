@@ -45,18 +45,20 @@ const CORS_HEADERS = {
 };
 
 /**
- * @param {{ upstream: string, port?: number }} options
+ * `cors: false` drops every CORS header, like a node that was never meant for browser pages.
+ * @param {{ upstream: string, port?: number, cors?: boolean }} options
  * @returns {Promise<{ url: string, port: number, setMode: (mode: string) => Promise<void>,
  *   stats: () => { requests: number, byMethod: Record<string, number> },
  *   resetStats: () => void, stop: () => Promise<void> }>}
  */
-export async function startFaultProxy({ upstream, port = 0 }) {
+export async function startFaultProxy({ upstream, port = 0, cors = true }) {
   const upstreamAgent = new http.Agent({ keepAlive: true });
   const hung = new Set();
   let mode = parseMode("ok");
   let counts = { requests: 0, byMethod: {} };
 
   const server = http.createServer((req, res) => {
+    if (!cors) withoutCors(res);
     handle(req, res).catch((error) => {
       if (!res.headersSent)
         send(res, 502, { "content-type": "text/plain" }, `proxy: ${error.message}`);
@@ -327,6 +329,15 @@ function readBody(req) {
     req.on("end", () => resolve(Buffer.concat(chunks).toString()));
     req.on("error", reject);
   });
+}
+
+function withoutCors(res) {
+  const writeHead = res.writeHead.bind(res);
+  res.writeHead = (status, headers = {}) =>
+    writeHead(
+      status,
+      Object.fromEntries(Object.entries(headers).filter(([k]) => !k.startsWith("access-control-"))),
+    );
 }
 
 function send(res, status, headers, text) {
