@@ -452,7 +452,10 @@ impl Engine {
                     .and_then(|t| t.in_flight.remove(&request_id))
                     .is_some_and(|f| f.timeouts > 0);
                 let class = classify_method(&method);
-                let best_head = self.registry.chain(chain_id).and_then(|c| c.best_verified_head());
+                let chain = self.registry.chain(chain_id);
+                let best_head = chain.and_then(|c| c.best_verified_head());
+                let lead_since = |head| chain.and_then(|c| c.verified_head_above_since(head));
+                let lead_since = block_number.and_then(lead_since);
                 let max_lag = self.settings.max_head_lag_blocks;
                 let settings = self.settings.clone();
                 let mut shown_head = None;
@@ -464,10 +467,7 @@ impl Engine {
                     {
                         shown_head = Some(head);
                         state.health.record_head(head, now);
-                        // A head that stopped moving is judged strictly: one block behind a
-                        // verified fallback is already a page showing the past.
-                        let allowed_lag = if state.health.head_frozen() { 1 } else { max_lag };
-                        if best_head.is_some_and(|best| best.saturating_sub(head) > allowed_lag) {
+                        if head_is_stale(&state.health, head, best_head, lead_since, now, max_lag) {
                             judged = Outcome::Infra {
                                 failure: Failure { kind: FailureKind::StaleHead, retry_after_ms: None },
                             };
@@ -842,6 +842,16 @@ impl Engine {
         })
     }
 
+    /// Fallback heads probed before this cannot judge a frozen wallet head on the chain.
+    fn frozen_recheck_after(&self, chain_id: ChainId) -> Option<u64> {
+        self.tabs
+            .values()
+            .flat_map(|t| t.wallets.iter())
+            .filter(|w| w.chain_id == chain_id)
+            .filter_map(|w| w.health.frozen_recheck_after_ms())
+            .max()
+    }
+
     fn probe_interval(&self, chain_id: ChainId) -> u64 {
         if self.chain_troubled(chain_id) {
             self.settings.probe_interval_degraded_ms
@@ -872,14 +882,17 @@ impl Engine {
         let now = self.now_ms;
         for chain_id in self.active_chains() {
             let interval = self.probe_interval(chain_id);
+            let recheck_after = self.frozen_recheck_after(chain_id);
             let Some(chain) = self.registry.chain(chain_id) else { continue };
             let mut due = Vec::new();
             for i in chain.candidate_indices(&self.settings, now) {
                 let Some(e) = chain.endpoints.get(i) else { continue };
                 let busy = self.probes.values().any(|p| p.chain_id == chain_id && p.url == e.url);
-                // A freshly verified endpoint needs its head at once: it cannot serve without.
+                // A freshly verified endpoint needs its head at once: it cannot serve without;
+                // nor can a frozen wallet head be judged against an old one.
                 let stale = e.health.head().is_none()
-                    || e.last_probe_ms.is_none_or(|t| now.saturating_sub(t) >= interval);
+                    || e.last_probe_ms.is_none_or(|t| now.saturating_sub(t) >= interval)
+                    || recheck_after.is_some_and(|after| e.last_probe_ms.is_none_or(|t| t < after));
                 let unverified = e.verification == Verification::Unverified;
                 if !busy && (unverified || stale) {
                     due.push((e.url.clone(), unverified));
@@ -1070,6 +1083,29 @@ impl Engine {
         let (url, _, _) = self.best_fallback(w.chain_id)?;
         Some(add_chain_params(spec, url))
     }
+}
+
+/// Whether a wallet that has just confirmed `head` is behind the chain. A moving head may
+/// trail by a few blocks (nodes hear of blocks at different times). A frozen one is judged
+/// strictly: two blocks behind a verified fallback, or one block that the fallback has known
+/// for longer than propagation takes, is a page showing the past.
+fn head_is_stale(
+    wallet: &EndpointHealth,
+    head: u64,
+    best: Option<u64>,
+    lead_since_ms: Option<u64>,
+    now_ms: u64,
+    max_lag: u64,
+) -> bool {
+    let Some(lag) = best.map(|b| b.saturating_sub(head)) else { return false };
+    if !wallet.head_frozen() {
+        return lag > max_lag;
+    }
+    let lead_settled = match (lead_since_ms, wallet.propagation_margin_ms()) {
+        (Some(since), Some(margin)) => now_ms.saturating_sub(since) >= margin,
+        _ => false,
+    };
+    lag > 1 || (lag == 1 && lead_settled)
 }
 
 fn check_name(name: &str, what: &'static str) -> Result<(), EngineError> {

@@ -9,11 +9,15 @@ use std::collections::VecDeque;
 /// EWMA weight of the newest sample: recent enough to follow a provider getting slow,
 /// smooth enough to ignore one slow block.
 const EWMA_ALPHA: f64 = 0.2;
-/// A head unchanged for this many block intervals is frozen: one missed slot (2 intervals)
-/// is normal on Ethereum, so is a block a little late.
-const FROZEN_HEAD_INTERVALS: f64 = 2.5;
+/// A head unchanged for this many block intervals is frozen. A frozen head alone proves
+/// nothing (a missed slot freezes every node); it is what makes a verified fallback's lead
+/// worth checking at once.
+const FROZEN_HEAD_INTERVALS: f64 = 1.5;
 /// ... and for at least this long, so fast chains' jitter is not mistaken for a freeze.
-const FROZEN_HEAD_MIN_MS: u64 = 2_000;
+const FROZEN_HEAD_MIN_MS: u64 = 1_000;
+/// Nodes hear of a new block at slightly different times: a lead shorter than this share of
+/// a block interval is propagation, not a node left behind.
+const PROPAGATION_INTERVALS: f64 = 0.25;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sample {
@@ -265,6 +269,24 @@ impl EndpointHealth {
             }
             _ => false,
         }
+    }
+
+    /// While the head is frozen: fallback heads older than this cannot tell whether it is
+    /// behind (at most one fresh look per block interval, and per second).
+    pub fn frozen_recheck_after_ms(&self) -> Option<u64> {
+        let (head, interval) = (self.head?, self.block_interval_ms?);
+        self.head_frozen().then(|| head.seen_ms.saturating_sub((interval as u64).max(FROZEN_HEAD_MIN_MS)))
+    }
+
+    /// How long another node may know a block before this one without this one being behind.
+    pub fn propagation_margin_ms(&self) -> Option<u64> {
+        self.block_interval_ms.map(|interval| (interval * PROPAGATION_INTERVALS) as u64)
+    }
+
+    /// When this endpoint first reported its current head (its latest report, when it has
+    /// never advanced since: later than the truth, never earlier).
+    pub fn head_since_ms(&self) -> Option<u64> {
+        self.head.map(|h| self.head_advanced_ms.unwrap_or(h.seen_ms))
     }
 
     pub fn head(&self) -> Option<Head> {

@@ -202,6 +202,16 @@ impl Chain {
             .max()
     }
 
+    /// Since when some verified endpoint has been reporting a head above `number`.
+    pub fn verified_head_above_since(&self, number: u64) -> Option<u64> {
+        self.endpoints
+            .iter()
+            .filter(|e| e.verification == Verification::Verified)
+            .filter(|e| e.health.head().is_some_and(|h| h.number > number))
+            .filter_map(|e| e.health.head_since_ms())
+            .min()
+    }
+
     /// Indices of the small set of endpoints worth probing: allowed by the privacy setting,
     /// not on the wrong chain, circuit not open; in registry order (user endpoints first).
     pub fn candidate_indices(&self, settings: &Settings, now_ms: u64) -> Vec<usize> {
