@@ -534,6 +534,10 @@ async function serveFallback(ctx, msg) {
     reason: msg.reason,
   };
   if (msg.walletError) request.walletError = msg.walletError;
+  // Which read a hedge races, so the engine can hold it against the wallet sooner.
+  const requestId =
+    msg.requestId === undefined ? undefined : engineRequestId(ctx, msg.requestId, false);
+  if (requestId !== undefined) request.requestId = requestId;
   let timer;
   const deadline = new Promise((resolve) => {
     timer = setTimeout(() => resolve({ served: false, reason: "too slow" }), SERVE_DEADLINE_MS);

@@ -187,7 +187,7 @@
     policies.get(policyKey(wallet, chainId)) ?? { mode: "pass" };
 
   /** Asks content.js once for a fallback answer; resolves to { served, response? }, never rejects. */
-  function askFallback(plan, chainId, reason, walletError) {
+  function askFallback(plan, chainId, reason, walletError, requestId) {
     return new PromiseCtor((resolve) => {
       try {
         if (!contentReady || plan.paramsJson === undefined) {
@@ -220,6 +220,7 @@
           reason,
         };
         if (walletError) msg.walletError = walletError;
+        if (requestId !== undefined) msg.requestId = requestId;
         post(msg);
       } catch {
         resolve({ served: false });
@@ -489,19 +490,21 @@
         const hedge = () => {
           if (settled || hedged) return;
           waiting.hedges += 1;
-          hedged = askFallback(plan, chainId, "hedge").then((answer) => {
-            if (answer.served) {
-              done(); // the wallet may never answer: do not keep this read waiting
-              serve(answer);
-            } else if (!settled && waiting.hedges < MAX_HEDGES_PER_READ) {
-              // No fallback could answer just now (all busy, behind or failing): try again
-              // after another delay rather than leave the read on a wallet that may hang.
-              hedged = undefined;
-              waiting.start = perfNow();
-              scheduleHedge(waiting, policyFor(plan.wallet, chainId));
-            }
-            return answer;
-          });
+          hedged = askFallback(plan, chainId, "hedge", undefined, report.requestId).then(
+            (answer) => {
+              if (answer.served) {
+                done(); // the wallet may never answer: do not keep this read waiting
+                serve(answer);
+              } else if (!settled && waiting.hedges < MAX_HEDGES_PER_READ) {
+                // No fallback could answer just now (all busy, behind or failing): try again
+                // after another delay rather than leave the read on a wallet that may hang.
+                hedged = undefined;
+                waiting.start = perfNow();
+                scheduleHedge(waiting, policyFor(plan.wallet, chainId));
+              }
+              return answer;
+            },
+          );
         };
         const key = policyKey(plan.wallet, chainId);
         const waiting = { start: report.start, hedge, timer: undefined, hedges: 0 };

@@ -374,6 +374,8 @@
     params,
     reason: oneOf(FallbackReasons),
     "walletError?": observed,
+    /** The read a hedge races: its requestStarted id. */
+    "requestId?": requestId,
   };
 
   /** Reports and requests the content script forwards to the background, minus `target`. */

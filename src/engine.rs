@@ -140,6 +140,9 @@ pub struct FallbackRequest {
     pub reason: FallbackReason,
     #[serde(default)]
     pub wallet_error: Option<Observed>,
+    /// The page read a hedge races (the id of its `RequestStarted`), when the host knows it.
+    #[serde(default)]
+    pub request_id: Option<u64>,
 }
 
 /// The next step of serving one read from fallbacks.
@@ -184,6 +187,11 @@ struct InFlight {
     /// unanswered. A hung request is ongoing evidence, and dapps (viem's request cache)
     /// often wait on one hung read instead of sending more.
     timeouts: u32,
+    /// A fallback has answered this very read while the wallet still has not: the chain is
+    /// answering, so the wallet's time-outs run from `slow_request_ms` rather than the full
+    /// `request_timeout_ms` (every read duplicated until then is upstream load).
+    #[serde(default)]
+    beaten: bool,
 }
 
 /// What the engine knows of one wallet on one chain in one tab.
@@ -250,6 +258,8 @@ struct FallbackInFlight {
     /// Endpoints that accepted it; a signed transaction goes to up to two.
     accepted: Vec<String>,
     deadline_ms: u64,
+    /// The page read this hedge races, if known.
+    hedged_read: Option<u64>,
 }
 
 impl FallbackInFlight {
@@ -428,9 +438,10 @@ impl Engine {
                     && classify_method(&method) == MethodClass::Read
                     && state.in_flight.len() < cap
                 {
-                    state
-                        .in_flight
-                        .insert(request_id, InFlight { wallet, chain_id, started_ms: now, timeouts: 0 });
+                    state.in_flight.insert(
+                        request_id,
+                        InFlight { wallet, chain_id, started_ms: now, timeouts: 0, beaten: false },
+                    );
                 }
                 self.refresh_tab(tab);
             }
@@ -462,6 +473,13 @@ impl Engine {
                 let state = self.wallet_mut(tab, &wallet, chain_id)?;
                 if !already_counted && class != MethodClass::Wallet {
                     let mut judged = classify(&outcome);
+                    // An answer after the time-out is a time-out, whether or not a tick counted
+                    // it first: a late success must not reset the wallet's failure count.
+                    if judged.failure().is_none() && latency_ms >= settings.request_timeout_ms {
+                        judged = Outcome::Infra {
+                            failure: Failure { kind: FailureKind::Timeout, retry_after_ms: None },
+                        };
+                    }
                     if let (Outcome::Success, Some(head), "eth_blockNumber") =
                         (judged, block_number, method.as_str())
                     {
@@ -520,7 +538,9 @@ impl Engine {
             let mut expired = Vec::new();
             for flight in tab.in_flight.values_mut() {
                 let age = now.saturating_sub(flight.started_ms);
-                let due = u32::try_from(age / settings.request_timeout_ms)
+                let period =
+                    if flight.beaten { settings.slow_request_ms } else { settings.request_timeout_ms };
+                let due = u32::try_from(age / period)
                     .unwrap_or(u32::MAX)
                     .min(settings.open_after_consecutive_failures);
                 while flight.timeouts < due {
@@ -631,6 +651,7 @@ impl Engine {
             tried: Vec::new(),
             accepted: Vec::new(),
             deadline_ms: now.saturating_add(self.settings.fallback_budget_ms),
+            hedged_read: request.request_id.filter(|_| request.reason == FallbackReason::Hedge),
         };
         let ticket = self.next_id();
         self.next_fallback_attempt(ticket, flight)
@@ -686,6 +707,12 @@ impl Engine {
         flight.accepted.push(flight.url.clone());
         if flight.is_broadcast() && flight.accepted.len() < BROADCAST_FANOUT {
             return self.next_fallback_attempt(ticket, flight);
+        }
+        if let Some(read) = flight.hedged_read.and_then(|id| {
+            let tab = self.tabs.get_mut(&flight.tab)?;
+            tab.in_flight.get_mut(&id).filter(|r| r.wallet == flight.wallet && r.chain_id == flight.chain_id)
+        }) {
+            read.beaten = true;
         }
         self.refresh_tab(flight.tab);
         // The page gets the first answer (for a broadcast, the first endpoint that took it).

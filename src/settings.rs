@@ -30,7 +30,8 @@ pub struct Settings {
     /// A wallet read still unanswered after this long is counted as a time-out. Wallets
     /// answer reads in well under a second; 3 s is far past any healthy tail.
     pub request_timeout_ms: u64,
-    /// A read unanswered this long marks the wallet degraded (amber) before it times out.
+    /// A read unanswered this long marks the wallet degraded (amber) before it times out; a
+    /// read a fallback has already answered times out here.
     pub slow_request_ms: u64,
     /// Consecutive infrastructure failures that open the circuit (red). Three rules out a
     /// single blip while still reacting within one dapp refresh.

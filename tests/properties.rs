@@ -81,6 +81,7 @@ enum Step {
         reason: u8,
         outcome: Observed,
         block: Option<u64>,
+        request_id: Option<u64>,
     },
 }
 
@@ -121,16 +122,24 @@ fn step() -> impl Strategy<Value = Step> {
                 value,
                 latency
             }),
-        (0u32..3, chain_id, 0..METHODS.len(), 0u8..3, observed(), proptest::option::of(0u64..2000)).prop_map(
-            |(tab, chain, method, reason, outcome, block)| Step::Serve {
+        (
+            0u32..3,
+            chain_id,
+            0..METHODS.len(),
+            0u8..3,
+            observed(),
+            proptest::option::of(0u64..2000),
+            proptest::option::of(0u64..20)
+        )
+            .prop_map(|(tab, chain, method, reason, outcome, block, request_id)| Step::Serve {
                 tab,
                 chain,
                 method,
                 reason,
                 outcome,
-                block
-            }
-        ),
+                block,
+                request_id
+            }),
     ]
 }
 
@@ -211,7 +220,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                     .handle(Event::ProbeAnswered { probe_id, latency_ms: latency, outcome, value }, now)
                     .unwrap();
             }
-            Step::Serve { tab, chain, method, reason, outcome, block } => {
+            Step::Serve { tab, chain, method, reason, outcome, block, request_id } => {
                 let method_name = METHODS[method];
                 let reason = [FallbackReason::WalletError, FallbackReason::Hedge, FallbackReason::Reroute]
                     [usize::from(reason)];
@@ -222,6 +231,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                     method: method_name.into(),
                     reason,
                     wallet_error: Some(outcome.clone()),
+                    request_id,
                 };
                 let mut step = engine.begin_fallback(request, now);
                 let mut attempts = 0;

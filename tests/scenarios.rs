@@ -619,3 +619,45 @@ fn a_wallet_a_moment_late_after_a_long_gap_is_not_stale() {
     assert!(sim.first(ETH, BadgeState::Rerouting).is_none(), "{}", sim.badge(ETH).1);
     assert_eq!(sim.badge(ETH).0, BadgeState::Healthy, "{}", sim.badge(ETH).1);
 }
+
+#[test]
+fn answers_later_than_the_time_out_are_time_outs() {
+    // Answers a little after 3 s, each before the next tick would have counted it: a late
+    // success must not keep the circuit of a wallet this slow closed.
+    let mut sim = world(Settings::default());
+    for _ in 0..3 {
+        let id = sim.start(TAB, WALLET, ETH, "eth_call");
+        sim.finish(TAB, WALLET, ETH, "eth_call", id, 3_100, Observed::Ok);
+    }
+    assert_eq!(sim.badge(ETH).0, BadgeState::Rerouting, "{}", sim.badge(ETH).1);
+    assert!(sim.badge(ETH).1.contains("time-outs"), "{}", sim.badge(ETH).1);
+}
+
+#[test]
+fn reads_a_fallback_answered_while_the_wallet_did_not_time_out_sooner() {
+    // A wallet that has gone slow (answers after 3 s): every read is hedged and the fallback
+    // answers at once. Those reads count as time-outs after slowRequestMs, not after the full
+    // 3 s, so the circuit opens (and reads stop being sent twice) half as late.
+    let open_after = |linked: bool| {
+        let mut sim = world(Settings::default());
+        for _ in 0..20 {
+            sim.read(ETH, Observed::Ok);
+        }
+        let outage = sim.now;
+        for _ in 0..3 {
+            let id = sim.start(TAB, WALLET, ETH, "eth_call");
+            let steps = if linked {
+                sim.hedge(ETH, "eth_call", id)
+            } else {
+                sim.serve(ETH, "eth_call", FallbackReason::Hedge, None)
+            };
+            assert!(matches!(steps.last(), Some(FallbackStep::Served { .. })), "{steps:?}");
+            sim.advance(100);
+        }
+        sim.advance(4_000);
+        sim.first(ETH, BadgeState::Rerouting).expect("rerouted") - outage
+    };
+    let (linked, unlinked) = (open_after(true), open_after(false));
+    assert!(linked <= 2_000, "opened {linked} ms into the outage");
+    assert!(unlinked >= 3_000, "a hedge that names no read proves nothing: {unlinked} ms");
+}

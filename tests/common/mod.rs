@@ -220,7 +220,27 @@ impl Sim {
             method: method.into(),
             reason,
             wallet_error,
+            request_id: None,
         };
+        self.serve_request(request)
+    }
+
+    /// A hedge of the page read `request_id` (as the extension sends it).
+    pub fn hedge(&mut self, chain_id: u64, method: &str, request_id: u64) -> Vec<FallbackStep> {
+        let request = FallbackRequest {
+            tab: TAB,
+            wallet: WALLET.into(),
+            chain_id,
+            method: method.into(),
+            reason: FallbackReason::Hedge,
+            wallet_error: None,
+            request_id: Some(request_id),
+        };
+        self.serve_request(request)
+    }
+
+    fn serve_request(&mut self, request: FallbackRequest) -> Vec<FallbackStep> {
+        let method = request.method.clone();
         let mut steps = vec![self.engine.begin_fallback(request, self.now)];
         while let Some(FallbackStep::Send { ticket, url, .. }) = steps.last().cloned() {
             let (latency, outcome, block) = match self.endpoints.get(&url).cloned() {

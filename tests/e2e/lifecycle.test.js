@@ -149,6 +149,10 @@ describe("Protect mode", () => {
     // the engine calls the wallet degraded (a read unanswered for slowRequestMs, 1.5 s).
     assert.ok(took < 1_000, `answered after ${took} ms`);
     assert.ok(world.fallback.stats().requests >= 3, JSON.stringify(world.fallback.stats()));
+    // The fallback answered those very reads: the wallet's time-outs for them run from
+    // slowRequestMs (1.5 s), not the full 3 s, so reads stop going out twice that much sooner.
+    const rerouted = (await waitForBadge(page, "rerouting", 10_000)) - started;
+    assert.ok(rerouted < 2_800, `rerouted ${rerouted} ms into the hang`);
     await world.wallet.setMode("ok");
     await page.close();
   });
