@@ -198,6 +198,10 @@ function summarise({ records, expected, head, times, counts, p1Return, collected
       1,
     ),
     wrong: verdicts.filter((v) => v === "wrong").length,
+    // When each wrong read started, ms into the outage: shows which phase let it through.
+    wrongStartsMs: inOutage
+      .filter((_r, i) => verdicts[i] === "wrong")
+      .map((r) => round(r.start - times.outage, 0)),
     wrongWholeRun: wrongAll,
     failed: verdicts.filter((v) => v === "failed").length,
     pendingAtEnd: pending,
