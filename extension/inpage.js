@@ -20,6 +20,8 @@
   const FALLBACK_DEADLINE_MS = 5000;
   /** Hedge attempts for one read that its wallet has not answered. */
   const MAX_HEDGES_PER_READ = 3;
+  /** Longest a wallet's block number waits for the fallback's when its head looks frozen. */
+  const HEAD_CHECK_WAIT_MS = 1000;
   /** Reports kept while a provider's chain id is still unknown. */
   const REPORT_BUFFER_CAP = 100;
   /** Minimum gap between our own eth_chainId calls to a provider that failed to answer one. */
@@ -140,7 +142,11 @@
           if (p && (p.mode === "pass" || p.mode === "reroute")) {
             policies.set(key, { mode: p.mode });
           } else if (p && p.mode === "hedge" && Number.isFinite(p.afterMs) && p.afterMs >= 0) {
-            policies.set(key, { mode: "hedge", afterMs: p.afterMs });
+            policies.set(key, {
+              mode: "hedge",
+              afterMs: p.afterMs,
+              checkHead: p.checkHead === true,
+            });
           }
           rescheduleWaiting(key);
         }
@@ -478,9 +484,16 @@
           (e) => settle(reject, e),
         );
 
+      // The wallet's head looks frozen: its block number is checked against the fallback's,
+      // asked at once, and the page gets the newer of the two.
+      const checkHead =
+        policy.mode === "hedge" && policy.checkHead && plan.method === "eth_blockNumber";
+
       const runWallet = (mayAsk) => {
         const report = reportStart(plan);
         let hedged;
+        let hedgeInFlight = false;
+        let heldHead; // { value }: the wallet's block number, waiting for the fallback's
         let walletPromise;
         try {
           walletPromise = PromiseCtor.resolve(callWallet());
@@ -490,9 +503,15 @@
         const hedge = () => {
           if (settled || hedged) return;
           waiting.hedges += 1;
+          hedgeInFlight = true;
           hedged = askFallback(plan, chainId, "hedge", undefined, report.requestId).then(
             (answer) => {
-              if (answer.served) {
+              hedgeInFlight = false;
+              if (heldHead && answer.served) {
+                settle(resolve, newerHead(heldHead.value, answer.response));
+              } else if (heldHead) {
+                settle(resolve, heldHead.value);
+              } else if (answer.served) {
                 done(); // the wallet may never answer: do not keep this read waiting
                 serve(answer);
               } else if (!settled && waiting.hedges < MAX_HEDGES_PER_READ) {
@@ -511,7 +530,8 @@
         if (mayAsk && !plan.broadcast) {
           if (!waitingReads.has(key)) waitingReads.set(key, new Set());
           waitingReads.get(key).add(waiting);
-          if (policy.mode === "hedge") scheduleHedge(waiting, policy);
+          if (checkHead) hedge();
+          else if (policy.mode === "hedge") scheduleHedge(waiting, policy);
         }
         const done = () => {
           clearTimer(waiting.timer);
@@ -521,7 +541,12 @@
           (value) => {
             done();
             reportOk(report, value);
-            settle(resolve, value);
+            if (checkHead && hedgeInFlight) {
+              heldHead = { value };
+              setTimer(() => settle(resolve, value), HEAD_CHECK_WAIT_MS);
+            } else {
+              settle(resolve, value);
+            }
           },
           (error) => {
             done();
@@ -613,6 +638,15 @@
   }
 
   // --- chain id -------------------------------------------------------------------------------
+
+  /** The wallet's block number, or the fallback's answer when that is a newer block. */
+  function newerHead(walletValue, response) {
+    const theirs = "result" in response ? parseQuantity(response.result) : undefined;
+    const mine = parseQuantity(walletValue);
+    return theirs !== undefined && (mine === undefined || theirs > mine)
+      ? response.result
+      : walletValue;
+  }
 
   function parseQuantity(v) {
     if (typeof v === "number") return Number.isSafeInteger(v) && v >= 0 ? v : undefined;

@@ -236,7 +236,7 @@
 
   const policy = union("mode", {
     pass: object({ mode: literal("pass") }),
-    hedge: object({ mode: literal("hedge"), afterMs: int(0, 60_000) }),
+    hedge: object({ mode: literal("hedge"), afterMs: int(0, 60_000), checkHead: bool }),
     reroute: object({ mode: literal("reroute") }),
   });
 

@@ -90,7 +90,10 @@ pub enum Policy {
     /// Everything goes to the wallet, untouched.
     Pass,
     /// Reads go to the wallet; if it has not answered after `after_ms`, ask for a fallback.
-    Hedge { after_ms: u64 },
+    /// With `check_head` (the wallet's head looks frozen), an `eth_blockNumber` read is asked
+    /// of both at once and the page gets the newer head: a frozen head is not yet proven stale,
+    /// and a half-open trial must not show the page a head the wallet is still stuck on.
+    Hedge { after_ms: u64, check_head: bool },
     /// Reads go straight to a fallback (the wallet is asked only if that fails).
     Reroute,
 }
@@ -1086,7 +1089,7 @@ impl Engine {
         match w.health.circuit() {
             Circuit::Open { .. } => Policy::Reroute,
             Circuit::HalfOpen { .. } | Circuit::Closed => {
-                Policy::Hedge { after_ms: self.hedge_delay(&w.health) }
+                Policy::Hedge { after_ms: self.hedge_delay(&w.health), check_head: w.health.head_frozen() }
             }
         }
     }

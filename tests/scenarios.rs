@@ -48,7 +48,7 @@ fn healthy_traffic_stays_healthy_and_probes_sparingly() {
         (BadgeState::Healthy, "Your wallet's Ethereum RPC is answering normally.".into())
     );
     // Only a straggler is hedged: answers take 40 ms, so past the 100 ms floor.
-    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 100 });
+    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 100, check_head: false });
     // 100 s of traffic: eth_chainId once per candidate, then eth_blockNumber at most once a minute each.
     let chain_id_probes = sim.probes.iter().filter(|p| p.2 == "eth_chainId").count();
     let head_probes = sim.probes.iter().filter(|p| p.2 == "eth_blockNumber").count();
@@ -226,7 +226,7 @@ fn outage_on_three_chains_at_once_is_tracked_per_chain() {
         assert_eq!(sim.policy(id), Policy::Reroute);
     }
     assert_eq!(sim.badge(8453).0, BadgeState::Healthy);
-    assert_eq!(sim.policy(8453), Policy::Hedge { after_ms: 100 });
+    assert_eq!(sim.policy(8453), Policy::Hedge { after_ms: 100, check_head: false });
 }
 
 #[test]
@@ -240,7 +240,11 @@ fn recovery_hedges_in_half_open_then_returns_to_the_wallet() {
     assert!(matches!(sim.policy(ETH), Policy::Hedge { .. }), "half-open tries the wallet with a safety net");
     sim.read(ETH, Observed::Ok);
     sim.read(ETH, Observed::Ok);
-    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 100 }, "back to the wallet, stragglers hedged");
+    assert_eq!(
+        sim.policy(ETH),
+        Policy::Hedge { after_ms: 100, check_head: false },
+        "back to the wallet, stragglers hedged"
+    );
     assert_eq!(
         sim.badge(ETH),
         (
@@ -537,13 +541,13 @@ fn the_hedge_delay_follows_the_wallets_healthy_tail_not_its_outage() {
         let id = sim.start(TAB, WALLET, ETH, "eth_call");
         sim.finish(TAB, WALLET, ETH, "eth_call", id, 120, Observed::Ok);
     }
-    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 180 }, "1.5 × p95");
+    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 180, check_head: false }, "1.5 × p95");
     // A slow outage (answers after 2.9 s) does not teach the engine to wait longer.
     for _ in 0..20 {
         let id = sim.start(TAB, WALLET, ETH, "eth_call");
         sim.finish(TAB, WALLET, ETH, "eth_call", id, 2_900, Observed::Ok);
     }
-    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 180 });
+    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 180, check_head: false });
     assert_eq!(sim.badge(ETH).0, BadgeState::Degraded, "the slow tail still shows");
 }
 
@@ -576,11 +580,36 @@ fn a_wallet_head_that_stops_moving_is_caught_within_a_few_blocks() {
     let freeze_at = start + 20_000;
     follow_chain(&mut sim, start, freeze_at, |head| head);
     assert_eq!(sim.badge(ETH).0, BadgeState::Healthy, "{}", sim.badge(ETH).1);
+    assert!(first_head_check(&sim).is_none(), "a moving head is never double-checked");
     let frozen = 1_000 + (freeze_at - start) / 1_000;
     follow_chain(&mut sim, start, freeze_at + 10_000, |_| frozen);
     let caught = sim.first(ETH, BadgeState::Rerouting).expect("rerouted") - freeze_at;
     assert!(caught <= 2_000, "a frozen head caught after {caught} ms (a block a second)");
     assert!(sim.badge(ETH).1.contains("(stale blocks)"), "{}", sim.badge(ETH).1);
+    // Before it is proven stale, the page's block numbers are already checked against the
+    // fallback's: the bench counts a head wrong one block after the chain moved on.
+    let checked = first_head_check(&sim).expect("block numbers checked") - freeze_at;
+    assert!(checked < 1_700, "block numbers checked {checked} ms into the freeze");
+    // The half-open trials after each cooldown go to a wallet still stuck: checked too.
+    let trials: Vec<Policy> = sim
+        .log
+        .iter()
+        .filter(|(t, _)| *t > freeze_at + caught)
+        .filter_map(|(_, a)| match a {
+            Action::Policy { policy: p @ Policy::Hedge { .. }, .. } => Some(*p),
+            _ => None,
+        })
+        .collect();
+    assert!(!trials.is_empty(), "the wallet is tried again after the cooldown");
+    assert!(trials.iter().all(|p| matches!(p, Policy::Hedge { check_head: true, .. })), "{trials:?}");
+}
+
+/// When the engine first asked the page to check the wallet's block numbers.
+fn first_head_check(sim: &Sim) -> Option<u64> {
+    sim.log.iter().find_map(|(t, a)| match a {
+        Action::Policy { policy: Policy::Hedge { check_head: true, .. }, .. } => Some(*t),
+        _ => None,
+    })
 }
 
 #[test]

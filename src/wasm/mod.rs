@@ -45,7 +45,7 @@ export type EngineEvent =
   | { type: "tabMode"; tab: number; mode: Mode | null }
   | { type: "tick" }
   | { type: "settingsChanged"; settings: Record<string, unknown> };
-export type Policy = { mode: "pass" } | { mode: "hedge"; afterMs: number } | { mode: "reroute" };
+export type Policy = { mode: "pass" } | { mode: "hedge"; afterMs: number; checkHead: boolean } | { mode: "reroute" };
 export type BadgeState = "healthy" | "degraded" | "rerouting" | "failing";
 export interface AddChainParams {
   chainId: string; chainName: string; nativeCurrency: { name: string; symbol: string; decimals: number };

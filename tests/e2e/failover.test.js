@@ -2,9 +2,11 @@
 // wallet treated as failing, and a signed transaction broadcast through the fallback.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { rpcCall as jsonRpc } from "../rig/json-rpc.js";
 import {
   badgeState,
+  firstSeen,
   openDapp,
   screenshot,
   startTraffic,
@@ -131,6 +133,47 @@ describe("Protect mode against a stale wallet and for a signed transaction", () 
     assert.equal(BigInt(shown), live, "the dapp sees the live head, not the wallet's stale one");
     await world.wallet.setMode("ok");
     await page.close();
+  });
+
+  test("a wallet head that stops moving never shows the page an old block, trials included", async () => {
+    const page = await openDapp(world);
+    const mined = []; // [when, head] as the test mined them, a block a second
+    const mine = async () => {
+      await jsonRpc(world.anvil.url, "anvil_mine", ["0x1"]);
+      mined.push([Date.now(), Number(await jsonRpc(world.anvil.url, "eth_blockNumber", []))]);
+    };
+    await mine();
+    const miner = setInterval(() => mine().catch(() => {}), 1_000);
+    try {
+      await page.evaluate(() => {
+        window.heads = [];
+        window.headPoller = setInterval(async () => {
+          const start = Date.now();
+          const head = await window.ethereum.request({ method: "eth_blockNumber" });
+          window.heads.push([start, Number(head)]);
+        }, 250);
+      });
+      await sleep(6_000); // the engine learns the block interval from the wallet's heads
+      const frozenAt = Date.now();
+      await world.wallet.setMode("stale");
+      await sleep(9_000); // past the first cooldown (5 s) and the wallet's half-open trial
+      const heads = await page.evaluate(() => {
+        clearInterval(window.headPoller);
+        return window.heads;
+      });
+      // Wrong: older than the chain's head one block before the read started (as in the bench).
+      const headAt = (t) => mined.findLast(([when]) => when <= t)?.[1];
+      const old = heads.filter(
+        ([start, head]) => start >= frozenAt && head < headAt(start - 1_000),
+      );
+      assert.ok(heads.filter(([start]) => start >= frozenAt).length > 30, "the page kept reading");
+      assert.deepEqual(old, [], "block numbers older than the chain's head a block earlier");
+      assert.notEqual(await firstSeen(page, "rerouting", frozenAt), null, "proven stale");
+    } finally {
+      clearInterval(miner);
+      await world.wallet.setMode("ok");
+      await page.close();
+    }
   });
 
   test("a signed transaction reaches the chain through the fallback while the wallet fails", async () => {

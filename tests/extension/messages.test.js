@@ -229,7 +229,12 @@ describe("background → content messages", () => {
   it("accepts policy, badge, suggestFix and fallbackResult", () => {
     for (const msg of [
       { type: "policy", wallet: "injected", chainId: 1, policy: { mode: "pass" } },
-      { type: "policy", wallet: "injected", chainId: 1, policy: { mode: "hedge", afterMs: 420 } },
+      {
+        type: "policy",
+        wallet: "injected",
+        chainId: 1,
+        policy: { mode: "hedge", afterMs: 420, checkHead: true },
+      },
       { type: "policy", wallet: "injected", chainId: 1, policy: { mode: "reroute" } },
       {
         type: "badge",
