@@ -14,6 +14,7 @@ import {
   stopTraffic,
   tabIdOf,
   waitForBadge,
+  waitForEngine,
 } from "./world.js";
 
 /** Opens the badge panel and presses its fix button with the keyboard (the root is closed). */
@@ -153,7 +154,10 @@ describe("Protect mode against a stale wallet and for a signed transaction", () 
           window.heads.push([start, Number(head)]);
         }, 250);
       });
-      await sleep(6_000); // the engine learns the block interval from the wallet's heads
+      // The engine is up (right after the browser starts it waits for storage.managed, and
+      // drops reports meanwhile), then learns the block interval from the wallet's heads.
+      await waitForEngine(world, page);
+      await sleep(6_000);
       const frozenAt = Date.now();
       await world.wallet.setMode("stale");
       await sleep(9_000); // past the first cooldown (5 s) and the wallet's half-open trial
@@ -167,7 +171,9 @@ describe("Protect mode against a stale wallet and for a signed transaction", () 
         ([start, head]) => start >= frozenAt && head < headAt(start - 1_000),
       );
       assert.ok(heads.filter(([start]) => start >= frozenAt).length > 30, "the page kept reading");
-      assert.deepEqual(old, [], "block numbers older than the chain's head a block earlier");
+      const badges = await page.evaluate(() => window.__badgeLog);
+      const explain = JSON.stringify({ frozenAt, old, mined: mined.slice(-16), badges });
+      assert.deepEqual(old, [], `block numbers older than a block ago: ${explain}`);
       assert.notEqual(await firstSeen(page, "rerouting", frozenAt), null, "proven stale");
     } finally {
       clearInterval(miner);

@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { DEV_ACCOUNT } from "../rig/chain.js";
+import { rpcCall } from "../rig/json-rpc.js";
 import { openPage, ROOT, screenshot, setWalletFault, startWorld } from "./world.js";
 
 /** The names in the first `new Set([...])` literal of a source file. */
@@ -109,6 +111,58 @@ describe("embed on a plain provider", () => {
     );
     assert.deepEqual(page.problems, []);
     await page.close();
+  });
+
+  test("a wallet head that stops moving: the page is never shown an old block", async () => {
+    await setWalletFault(world, "ok");
+    const page = await openPage(world, "/one-tag.html");
+    await page.waitForFunction(() => window.rpcLifeline, null, { timeout: 10_000 });
+    await page.evaluate(() => window.rpcLifeline.ready);
+    // anvil makes a block a second; the test notes when it saw each head.
+    const seen = [];
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const head = Number(await rpcCall(world.anvil.url, "eth_blockNumber").catch(() => NaN));
+        if (Number.isFinite(head)) seen.push([Date.now(), head]);
+        await sleep(100);
+      }
+    })();
+    try {
+      await page.evaluate(() => {
+        window.heads = [];
+        window.headPoller = setInterval(async () => {
+          const start = Date.now();
+          const head = await window.ethereum.request({ method: "eth_blockNumber" });
+          window.heads.push([start, Number(head)]);
+        }, 250);
+      });
+      await sleep(6_000); // the engine learns the block interval from the wallet's heads
+      const frozenAt = Date.now();
+      await setWalletFault(world, "stale");
+      await sleep(9_000); // past the first cooldown (5 s) and the wallet's half-open trial
+      const heads = await page.evaluate(() => {
+        clearInterval(window.headPoller);
+        return window.heads;
+      });
+      // Wrong: older than the chain's head a block (1 s) before the read started.
+      const headAt = (t) => seen.findLast(([when]) => when <= t)?.[1];
+      const old = heads.filter(
+        ([start, head]) => start >= frozenAt && head < headAt(start - 1_000),
+      );
+      assert.ok(heads.filter(([start]) => start >= frozenAt).length > 30, "the page kept reading");
+      assert.deepEqual(old, [], "block numbers older than the chain's head a block earlier");
+      assert.equal(
+        await page.evaluate(() => document.querySelector("lifeline-badge[floating]").dataset.state),
+        "rerouting",
+        "proven stale",
+      );
+    } finally {
+      watching = false;
+      await watcher;
+      await setWalletFault(world, "ok");
+      await page.close();
+    }
   });
 
   test("one script tag: wraps window.ethereum in place and floats the badge", async () => {

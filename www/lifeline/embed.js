@@ -60,6 +60,8 @@ const TAB = 1;
 const SERVE_DEADLINE_MS = 4500;
 /** The engine's requestTimeoutMs default: a read is not left waiting on the wallet longer. */
 const REQUEST_TIMEOUT_MS = 3000;
+/** Longest a wallet's block number waits for the fallback's when its head looks frozen. */
+const HEAD_CHECK_WAIT_MS = 1000;
 /** Tick cadence while requests are in flight: the engine's tickIntervalMs default. */
 const TICK_INTERVAL_MS = 250;
 /** Gap between our own eth_chainId calls while the wallet's chain is still unknown. */
@@ -127,6 +129,15 @@ function parseQuantity(v) {
   if (typeof v === "number") return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
   if (typeof v !== "string" || !/^0x[0-9a-fA-F]{1,14}$/.test(v)) return undefined;
   return Number(v);
+}
+
+/** The wallet's block number, or the fallback's answer when that is a newer block. */
+function newerHead(walletValue, response) {
+  const theirs = "result" in response ? parseQuantity(response.result) : undefined;
+  const mine = parseQuantity(walletValue);
+  return theirs !== undefined && (mine === undefined || theirs > mine)
+    ? response.result
+    : walletValue;
 }
 
 /** A wallet's error as the engine's `Observed`: the engine, not this file, judges it. */
@@ -429,7 +440,12 @@ class LifelineAttachment extends EventTarget {
         update();
         fn(value);
       };
-      const ask = (reason, walletError) => this.#askFallback(plan, reason, walletError, entry);
+      const ask = (reason, walletError, requestId) =>
+        this.#askFallback(plan, { reason, walletError, requestId }, entry);
+      // The engine says the wallet's head looks frozen: a block number is asked of the
+      // fallback at once, and the page gets the newer of the two.
+      const checksHead = (p) =>
+        plan.method === "eth_blockNumber" && p.mode === "hedge" && p.checkHead === true;
       const serveAnswer = (answer) =>
         settleServed(
           answer.response,
@@ -443,20 +459,39 @@ class LifelineAttachment extends EventTarget {
         entry.wallet = { state: "pending", at: started };
         const rescuable = mayAsk && plan.read;
         let hedged;
+        let hedgeInFlight = false;
+        let heldHead; // { value }: the wallet's block number, waiting for the fallback's
         let hedgeTimer;
         let timeoutTimer;
         const hedge = (reason, walletError) => {
           if (settled || hedged) return;
-          hedged = ask(reason, walletError).then((answer) => {
-            if (answer.served) serveAnswer(answer);
-            return answer;
-          });
+          hedgeInFlight = true;
+          // A hedge names the read it races: once a fallback has answered it, the engine
+          // holds the wallet's silence against it sooner.
+          hedged = ask(reason, walletError, reason === "hedge" ? requestId : undefined).then(
+            (answer) => {
+              hedgeInFlight = false;
+              if (heldHead) {
+                const head = answer.served
+                  ? newerHead(heldHead.value, answer.response)
+                  : heldHead.value;
+                finish(head === heldHead.value ? "wallet" : "fallback", true, resolve, head);
+              } else if (answer.served) {
+                serveAnswer(answer);
+              }
+              return answer;
+            },
+          );
         };
         // Hedge as the policy says; a read already waiting follows the engine's newer word
         // (a wallet that hangs has this read waiting when the engine turns to hedge), and
         // none waits for the wallet past the engine's own time-out.
         const follow = (p) => {
           if (hedgeTimer !== undefined || hedged || settled) return;
+          if (checksHead(p)) {
+            hedge("hedge"); // at once, so it is in flight before the wallet's answer is back
+            return;
+          }
           if (p.mode !== "hedge" && p.mode !== "reroute") return;
           const wait = p.mode === "hedge" ? p.afterMs - (Date.now() - started) : 0;
           hedgeTimer = setTimeout(() => hedge("hedge"), Math.max(0, wait));
@@ -483,7 +518,12 @@ class LifelineAttachment extends EventTarget {
             if (plan.method === "eth_chainId") this.#setChain(value);
             this.#finished(plan, requestId, started, { kind: "ok" }, value);
             if (settled) update();
-            finish("wallet", true, resolve, value);
+            if (checksHead(policy) && hedgeInFlight) {
+              heldHead = { value };
+              setTimeout(() => finish("wallet", true, resolve, value), HEAD_CHECK_WAIT_MS);
+            } else {
+              finish("wallet", true, resolve, value);
+            }
           },
           (error) => {
             stopWaiting();
@@ -524,7 +564,7 @@ class LifelineAttachment extends EventTarget {
   }
 
   /** Asks the engine once to serve a read from a fallback; resolves { served, response? }. */
-  async #askFallback(plan, reason, walletError, entry) {
+  async #askFallback(plan, { reason, walletError, requestId }, entry) {
     const started = Date.now();
     entry.fallback = { state: "pending", reason, at: started };
     this.#emit("request", { ...entry });
@@ -540,6 +580,7 @@ class LifelineAttachment extends EventTarget {
         reason,
       };
       if (walletError) request.walletError = walletError;
+      if (requestId !== undefined) request.requestId = requestId;
       const serving = this.#engine.serveRead(request);
       serving.then((r) => this.#runActions(r?.actions)).catch(() => {});
       let timer;
