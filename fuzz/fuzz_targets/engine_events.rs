@@ -224,7 +224,17 @@ impl World {
         let reason =
             *u.choose(&[FallbackReason::WalletError, FallbackReason::Hedge, FallbackReason::Reroute])?;
         let wallet_error = if u.arbitrary()? { Some(observed(u)?) } else { None };
-        let request = FallbackRequest { tab, wallet, chain_id, method: method.into(), reason, wallet_error };
+        // The read a hedge races: often one in flight (ids 0..=20, as started above), or none.
+        let request_id = if u.arbitrary()? { Some(u.int_in_range(0..=20)?) } else { None };
+        let request = FallbackRequest {
+            tab,
+            wallet,
+            chain_id,
+            method: method.into(),
+            reason,
+            wallet_error,
+            request_id,
+        };
         let mut step = self.engine.begin_fallback(request, self.now);
         let mut attempts = 0;
         while let FallbackStep::Send { ticket, url, .. } = step {
