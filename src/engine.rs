@@ -314,6 +314,11 @@ pub struct TabStatus {
     pub wallets: Vec<WalletStatus>,
 }
 
+struct ProbeNeeds {
+    interval_ms: u64,
+    recheck_after_ms: Option<u64>,
+}
+
 pub struct Engine {
     settings: Settings,
     registry: Registry,
@@ -860,39 +865,30 @@ impl Engine {
         chains
     }
 
-    /// Whether any tab's wallet on this chain is less than healthy, or its head looks frozen:
-    /// probes then run faster (a fresh fallback head is what proves a frozen one stale).
-    fn chain_troubled(&self, chain_id: ChainId) -> bool {
-        self.tabs.values().any(|t| {
-            t.wallets.iter().any(|w| {
-                w.chain_id == chain_id
-                    && (w.health.head_frozen()
-                        || w.published_badge.as_ref().is_some_and(|(s, _)| *s != BadgeState::Healthy))
-            })
-        })
-    }
-
-    /// Fallback heads probed before this cannot judge a frozen wallet head on the chain.
-    fn frozen_recheck_after(&self, chain_id: ChainId) -> Option<u64> {
-        self.tabs
-            .values()
-            .flat_map(|t| t.wallets.iter())
-            .filter(|w| w.chain_id == chain_id)
-            .filter_map(|w| w.health.frozen_recheck_after_ms())
-            .max()
-    }
-
-    fn probe_interval(&self, chain_id: ChainId) -> u64 {
-        if self.chain_troubled(chain_id) {
+    /// What the wallets on a chain ask of its probes, in one pass over the tabs: the faster
+    /// cadence while any is less than healthy or its head looks frozen (a fresh fallback head
+    /// is what proves a frozen one stale), and the time before which a fallback's head cannot
+    /// judge a frozen one.
+    fn probe_needs(&self, chain_id: ChainId) -> ProbeNeeds {
+        let mut troubled = false;
+        let mut recheck_after_ms = None;
+        for w in self.tabs.values().flat_map(|t| t.wallets.iter()).filter(|w| w.chain_id == chain_id) {
+            let frozen_recheck = w.health.frozen_recheck_after_ms();
+            troubled |= frozen_recheck.is_some()
+                || w.published_badge.as_ref().is_some_and(|(s, _)| *s != BadgeState::Healthy);
+            recheck_after_ms = recheck_after_ms.max(frozen_recheck);
+        }
+        let interval_ms = if troubled {
             self.settings.probe_interval_degraded_ms
         } else {
             self.settings.probe_interval_healthy_ms
-        }
+        };
+        ProbeNeeds { interval_ms, recheck_after_ms }
     }
 
     fn next_probe_due(&self, chain_id: ChainId) -> Option<u64> {
         let chain = self.registry.chain(chain_id)?;
-        let interval = self.probe_interval(chain_id);
+        let interval = self.probe_needs(chain_id).interval_ms;
         chain
             .candidate_indices(&self.settings, self.now_ms)
             .into_iter()
@@ -911,8 +907,8 @@ impl Engine {
     fn schedule_probes(&mut self) {
         let now = self.now_ms;
         for chain_id in self.active_chains() {
-            let interval = self.probe_interval(chain_id);
-            let recheck_after = self.frozen_recheck_after(chain_id);
+            let ProbeNeeds { interval_ms: interval, recheck_after_ms: recheck_after } =
+                self.probe_needs(chain_id);
             let Some(chain) = self.registry.chain(chain_id) else { continue };
             let mut due = Vec::new();
             for i in chain.candidate_indices(&self.settings, now) {
