@@ -1,4 +1,4 @@
-// The bundled endpoint registry, generated from the shared chain data and validated here so
+// The bundled endpoint registry, generated from data/chains.json and validated here so
 // a bad entry fails the build instead of shipping. Used by build-extension.js (the
 // extension's chains.json) and build-www.js (the pages' and the embed's chains.json).
 import { readFileSync } from "node:fs";
@@ -6,8 +6,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-export const chainsSource =
-  process.env.LIFELINE_CHAINS ?? resolve(root, "../shared/data/chains.json");
+export const chainsSource = process.env.LIFELINE_CHAINS ?? resolve(root, "data/chains.json");
 const TRACKING = new Set(["none", "limited", "yes", "unspecified"]);
 
 /**
