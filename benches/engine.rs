@@ -27,7 +27,7 @@ fn chain() -> ChainSpec {
         block_explorer_urls: vec![],
         rpcs: FALLBACKS
             .iter()
-            .map(|u| RpcSpec { url: (*u).into(), tracking: Tracking::None, source: None })
+            .map(|u| RpcSpec { url: (*u).into(), tracking: Tracking::None, source: None, private: false })
             .collect(),
     }
 }

@@ -7,6 +7,7 @@
 //! is wanted; its answer may change after any of those calls.
 
 use crate::badge::{BadgeState, Verdict};
+use crate::head_truth::{self, Report};
 use crate::health::{Circuit, EndpointHealth, Head};
 use crate::method::{MethodClass, classify_method};
 use crate::outcome::{Failure, FailureKind, Observed, Outcome, classify};
@@ -29,6 +30,12 @@ const RECOVERED_NOTICE_MS: u64 = 30_000;
 /// Timed-out reads are remembered this many time-outs long so a late answer is not
 /// counted twice.
 const LATE_ANSWER_GRACE_FACTOR: u64 = 10;
+/// A probed head may climb at most this many times the blocks the chain can have made since
+/// the last look (slack for a learned interval that is a little off).
+const PLAUSIBLE_GROWTH_FACTOR: u64 = 2;
+/// A verified endpoint's chain id is asked again after this long: an endpoint may be
+/// re-pointed at another network behind the same URL.
+const CHAIN_RECHECK_MS: u64 = 600_000;
 /// Granularity of the published hedge delay.
 const HEDGE_DELAY_STEP_MS: u64 = 10;
 
@@ -290,6 +297,8 @@ struct SavedEndpoint {
     verification: Verification,
     health: EndpointHealth,
     last_probe_ms: Option<u64>,
+    #[serde(default)]
+    chain_checked_ms: Option<u64>,
 }
 
 /// One wallet's view for the popup.
@@ -362,6 +371,7 @@ impl Engine {
                 e.verification = s.verification;
                 e.health = s.health;
                 e.last_probe_ms = s.last_probe_ms;
+                e.chain_checked_ms = s.chain_checked_ms;
                 // Only chains in use are saved: a Retry-After binds the server on every chain.
                 engine.registry.share_backoff(&s.url);
             }
@@ -393,6 +403,7 @@ impl Engine {
                     verification: e.verification,
                     health: e.health.clone(),
                     last_probe_ms: e.last_probe_ms,
+                    chain_checked_ms: e.chain_checked_ms,
                 });
             }
         }
@@ -471,11 +482,8 @@ impl Engine {
                     .and_then(|t| t.in_flight.remove(&request_id))
                     .is_some_and(|f| f.timeouts > 0);
                 let class = classify_method(&method);
-                let chain = self.registry.chain(chain_id);
-                let best_head = chain.and_then(|c| c.best_verified_head());
-                let lead_since = |head| chain.and_then(|c| c.verified_head_above_since(head));
-                let lead_since = block_number.and_then(lead_since);
-                let max_lag = self.settings.max_head_lag_blocks;
+                let endpoint_heads =
+                    self.registry.chain(chain_id).map(|c| c.head_reports(None)).unwrap_or_default();
                 let settings = self.settings.clone();
                 let mut shown_head = None;
                 let state = self.wallet_mut(tab, &wallet, chain_id)?;
@@ -493,7 +501,7 @@ impl Engine {
                     {
                         shown_head = Some(head);
                         state.health.record_head(head, now);
-                        if head_is_stale(&state.health, head, best_head, lead_since, now, max_lag) {
+                        if head_is_stale(&state.health, head, &endpoint_heads, now, &settings) {
                             judged = Outcome::Infra {
                                 failure: Failure { kind: FailureKind::StaleHead, retry_after_ms: None },
                             };
@@ -548,7 +556,7 @@ impl Engine {
                 let age = now.saturating_sub(flight.started_ms);
                 let period =
                     if flight.beaten { settings.slow_request_ms } else { settings.request_timeout_ms };
-                let due = u32::try_from(age / period)
+                let due = u32::try_from(age.checked_div(period).unwrap_or(0))
                     .unwrap_or(u32::MAX)
                     .min(settings.open_after_consecutive_failures);
                 while flight.timeouts < due {
@@ -583,10 +591,14 @@ impl Engine {
         let now = self.now_ms;
         let settings = self.settings.clone();
         let Some(chain) = self.registry.chain_mut(probe.chain_id) else { return };
+        let interval_ms = chain.interval_ms();
         let Some(endpoint) = chain.endpoint_index(&probe.url).and_then(|i| chain.endpoints.get_mut(i)) else {
             return;
         };
         let mut judged = classify(outcome);
+        if probe.method_is_chain_id {
+            endpoint.chain_checked_ms = Some(now);
+        }
         match (judged, value, probe.method_is_chain_id) {
             (Outcome::Success, Some(id), true) if id == probe.chain_id => {
                 endpoint.verification = Verification::Verified
@@ -597,7 +609,19 @@ impl Engine {
                     failure: Failure { kind: FailureKind::WrongChain, retry_after_ms: None },
                 };
             }
-            (Outcome::Success, Some(head), false) => endpoint.health.record_head(head, now),
+            (Outcome::Success, Some(head), false) => {
+                // A jump larger than the chain can have made since the last look is capped: a
+                // lying endpoint climbs no faster than the chain does.
+                let capped = endpoint.health.head().map_or(head, |h| {
+                    let growth = head_truth::plausible_growth(now.saturating_sub(h.seen_ms), interval_ms);
+                    head.min(
+                        h.number
+                            .saturating_add(growth.saturating_mul(PLAUSIBLE_GROWTH_FACTOR))
+                            .saturating_add(settings.max_head_lag_blocks),
+                    )
+                });
+                endpoint.health.record_head(capped, now)
+            }
             (Outcome::Success, None, _) => {
                 judged = Outcome::Infra {
                     failure: Failure { kind: FailureKind::Malformed, retry_after_ms: None },
@@ -615,11 +639,13 @@ impl Engine {
     pub fn begin_fallback(&mut self, request: FallbackRequest, now_ms: u64) -> FallbackStep {
         self.now_ms = self.now_ms.max(now_ms);
         let now = self.now_ms;
-        // A signed transaction leaves the wallet only while its RPC fails: the wallet may use
-        // a private mempool on purpose, and a healthy one needs no help.
+        // A signed transaction goes to the wallet first, always: it may leave the wallet's path
+        // only after the wallet itself answered *that* transaction with an infrastructure
+        // failure, never on a policy or circuit state (a wallet may use a private mempool on
+        // purpose).
         let allowed_class = match classify_method(&request.method) {
             MethodClass::Read => true,
-            MethodClass::Broadcast => request.reason != FallbackReason::Hedge,
+            MethodClass::Broadcast => request.reason == FallbackReason::WalletError,
             MethodClass::Wallet => false,
         };
         if !allowed_class {
@@ -650,6 +676,13 @@ impl Engine {
         if self.fallbacks.len() >= MAX_FALLBACKS {
             return FallbackStep::Declined { reason: "too many fallback reads in progress" };
         }
+        if self.fallbacks.values().filter(|f| f.tab == request.tab).count()
+            >= self.settings.max_fallbacks_per_tab
+        {
+            return FallbackStep::Declined {
+                reason: "this tab already has its share of fallback reads in progress",
+            };
+        }
         let flight = FallbackInFlight {
             tab: request.tab,
             wallet: request.wallet,
@@ -669,7 +702,6 @@ impl Engine {
     pub fn fallback_answered(
         &mut self,
         ticket: u64,
-        latency_ms: u64,
         outcome: &Observed,
         block_number: Option<u64>,
         now_ms: u64,
@@ -684,28 +716,36 @@ impl Engine {
         let Some(chain) = self.registry.chain_mut(flight.chain_id) else {
             return FallbackStep::Declined { reason: "the chain is no longer known" };
         };
-        let best = chain.best_verified_head();
-        let Some(endpoint) = chain.endpoint_index(&flight.url).and_then(|i| chain.endpoints.get_mut(i))
-        else {
+        let Some(index) = chain.endpoint_index(&flight.url) else {
             return FallbackStep::Declined { reason: "the endpoint was removed" };
         };
-        let mut judged = classify(outcome);
+        let others = chain.head_reports(Some(index));
+        let interval_ms = chain.interval_ms();
+        let Some(endpoint) = chain.endpoints.get_mut(index) else {
+            return FallbackStep::Declined { reason: "the endpoint was removed" };
+        };
+        let judged = classify(outcome);
+        let max_lag = settings.max_head_lag_blocks;
+        // A head a quorum of others had passed, or one far ahead of all of them, is not served.
+        let mut untrusted_head = false;
         if let (Outcome::Success, Some(head), "eth_blockNumber") =
             (judged, block_number, flight.method.as_str())
         {
             endpoint.health.record_head(head, now);
-            if best.is_some_and(|b| b.saturating_sub(head) > settings.max_head_lag_blocks) {
-                judged = Outcome::Infra {
-                    failure: Failure { kind: FailureKind::StaleHead, retry_after_ms: None },
-                };
-            }
+            untrusted_head = head_truth::behind(head, now, &others, max_lag, 0)
+                || head_truth::ahead_of_all(head, now, &others, max_lag, interval_ms);
         }
-        endpoint.health.record(now, latency_ms, &judged, &settings);
-        self.registry.share_backoff(&flight.url);
-        // Behind what this page was already shown: not served, but not held against the
-        // endpoint either (the page's own reports set `shown`; a page must not steer health).
+        // The page chose this read's method and params, so how it fared says nothing about
+        // the endpoint (a ten-million-block getLogs fails everywhere): it moves only this
+        // attempt on. Shared health is judged from the engine's own probes. A Retry-After is
+        // the server's own word about our address and is honoured for everyone.
+        if let Some(retry_ms) = judged.failure().and_then(|f| f.retry_after_ms) {
+            endpoint.health.extend_backoff(now.saturating_add(retry_ms));
+            self.registry.share_backoff(&flight.url);
+        }
+        // Behind what this page was already shown: not served.
         let behind_page = matches!((judged, block_number, shown), (Outcome::Success, Some(head), Some(s)) if head < s.number);
-        if judged.failure().is_some() || behind_page {
+        if judged.failure().is_some() || behind_page || untrusted_head {
             self.refresh_chain(flight.chain_id);
             return self.next_fallback_attempt(ticket, flight);
         }
@@ -906,6 +946,7 @@ impl Engine {
     /// chains that an open tab uses are probed.
     fn schedule_probes(&mut self) {
         let now = self.now_ms;
+        let degraded = self.settings.probe_interval_degraded_ms;
         for chain_id in self.active_chains() {
             let ProbeNeeds { interval_ms: interval, recheck_after_ms: recheck_after } =
                 self.probe_needs(chain_id);
@@ -920,11 +961,19 @@ impl Engine {
                     || e.last_probe_ms.is_none_or(|t| now.saturating_sub(t) >= interval)
                     || recheck_after.is_some_and(|after| e.last_probe_ms.is_none_or(|t| t < after));
                 let unverified = e.verification == Verification::Unverified;
-                if !busy && (unverified || stale) {
-                    due.push((e.url.clone(), unverified));
+                // The chain id first, and again now and then; an endpoint whose check failed is
+                // asked again at the degraded cadence, not on every event (a page that reads
+                // every 300 ms would otherwise spend its circuit in a burst of retries).
+                let chain_check = unverified
+                    || e.chain_checked_ms.is_none_or(|t| now.saturating_sub(t) >= CHAIN_RECHECK_MS);
+                let retry_ok = e.last_probe_ms.is_none_or(|t| now.saturating_sub(t) >= degraded);
+                if !busy && chain_check && retry_ok {
+                    due.push((e.url.clone(), true));
+                } else if !busy && !unverified && stale {
+                    due.push((e.url.clone(), false));
                 }
             }
-            for (url, unverified) in due {
+            for (url, check_chain) in due {
                 let probe_id = self.next_id();
                 if let Some(e) = self
                     .registry
@@ -938,11 +987,11 @@ impl Engine {
                     ProbeInFlight {
                         chain_id,
                         url: url.clone(),
-                        method_is_chain_id: unverified,
+                        method_is_chain_id: check_chain,
                         sent_ms: now,
                     },
                 );
-                let method = if unverified { ProbeMethod::ChainId } else { ProbeMethod::BlockNumber };
+                let method = if check_chain { ProbeMethod::ChainId } else { ProbeMethod::BlockNumber };
                 self.actions.push_back(Action::Probe { probe_id, chain_id, url, method });
             }
         }
@@ -1105,29 +1154,37 @@ impl Engine {
         if self.mode(tab) == Mode::Observe || !matches!(state, BadgeState::Failing | BadgeState::Rerouting) {
             return None;
         }
-        let spec = &self.registry.chain(w.chain_id)?.spec;
-        let (url, _, _) = self.best_fallback(w.chain_id)?;
-        Some(add_chain_params(spec, url))
+        // Only a URL with nothing private in it is ever offered: the wallet that receives it is
+        // whatever object the page exposes as its wallet.
+        let chain = self.registry.chain(w.chain_id)?;
+        let shareable = chain
+            .servable_indices(&self.settings, self.now_ms)
+            .into_iter()
+            .filter_map(|i| chain.endpoints.get(i))
+            .find(|e| e.shareable())?;
+        Some(add_chain_params(&chain.spec, &shareable.url))
     }
 }
 
-/// Whether a wallet that has just confirmed `head` is behind the chain. A moving head may
-/// trail by a few blocks (nodes hear of blocks at different times). A frozen one is judged
-/// strictly: two blocks behind a verified fallback, or one block that the fallback has known
-/// for longer than propagation takes, is a page showing the past.
+/// Whether a wallet that has just confirmed `head` is behind the chain, judged against a
+/// quorum of verified endpoints (`endpoints`), never one. A wallet following the chain on its
+/// own cadence (a block tracker polling every 20 s) trails by up to a cadence: it is behind
+/// only once a quorum has been more than `max_head_lag_blocks` ahead for longer than its
+/// rhythm explains. A frozen one is judged strictly: two blocks behind the agreed head, or one
+/// block the quorum has known for longer than propagation takes, is a page showing the past.
 fn head_is_stale(
     wallet: &EndpointHealth,
     head: u64,
-    best: Option<u64>,
-    lead_since_ms: Option<u64>,
+    endpoints: &[Report],
     now_ms: u64,
-    max_lag: u64,
+    settings: &Settings,
 ) -> bool {
-    let Some(lag) = best.map(|b| b.saturating_sub(head)) else { return false };
     if !wallet.head_frozen() {
-        return lag > max_lag;
+        let tolerance = wallet.cache_tolerance_ms(settings.max_head_cache_ms);
+        return head_truth::behind(head, now_ms, endpoints, settings.max_head_lag_blocks, tolerance);
     }
-    let lead_settled = match (lead_since_ms, wallet.propagation_margin_ms()) {
+    let Some(lag) = head_truth::agreed_head(endpoints).map(|b| b.saturating_sub(head)) else { return false };
+    let lead_settled = match (head_truth::superseded_since(endpoints, head), wallet.propagation_margin_ms()) {
         (Some(since), Some(margin)) => now_ms.saturating_sub(since) >= margin,
         _ => false,
     };

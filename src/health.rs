@@ -9,7 +9,9 @@ use std::collections::VecDeque;
 /// EWMA weight of the newest sample: recent enough to follow a provider getting slow,
 /// smooth enough to ignore one slow block.
 const EWMA_ALPHA: f64 = 0.2;
-/// A head unchanged for this many block intervals is frozen. A frozen head alone proves
+/// A head unchanged for this many of the source's own advance cadences is frozen (a wallet
+/// that caches its block number, like MetaMask's 20 s block tracker, advances in jumps; only
+/// a pause well past its own rhythm says anything). A frozen head alone proves
 /// nothing (a missed slot freezes every node); it is what makes a verified fallback's lead
 /// worth checking at once.
 const FROZEN_HEAD_INTERVALS: f64 = 1.5;
@@ -57,6 +59,13 @@ pub struct EndpointHealth {
     head_advanced_ms: Option<u64>,
     #[serde(default)]
     block_interval_ms: Option<f64>,
+    /// The typical time between advances, whatever their size: a source that polls the chain
+    /// on its own cadence (a wallet's block tracker) shows its rhythm here.
+    #[serde(default)]
+    advance_cadence_ms: Option<f64>,
+    /// When the current head number was first reported.
+    #[serde(default)]
+    head_first_seen_ms: Option<u64>,
     backoff_until_ms: u64,
 }
 
@@ -71,6 +80,8 @@ impl Default for EndpointHealth {
             head: None,
             head_advanced_ms: None,
             block_interval_ms: None,
+            advance_cadence_ms: None,
+            head_first_seen_ms: None,
             backoff_until_ms: 0,
         }
     }
@@ -89,11 +100,7 @@ impl EndpointHealth {
     }
 
     fn on_success(&mut self, latency_ms: u64, settings: &Settings) {
-        let sample = latency_ms as f64;
-        self.ewma_ms = Some(match self.ewma_ms {
-            Some(prev) => prev + EWMA_ALPHA * (sample - prev),
-            None => sample,
-        });
+        self.ewma_ms = Some(ewma(self.ewma_ms, latency_ms as f64));
         self.consecutive_failures = 0;
         if let Circuit::HalfOpen { successes } = self.circuit {
             let successes = successes + 1;
@@ -246,29 +253,49 @@ impl EndpointHealth {
             }
             if number > h.number {
                 if let Some(since) = self.head_advanced_ms {
-                    let per_block = now_ms.saturating_sub(since) as f64 / (number - h.number) as f64;
-                    self.block_interval_ms = Some(match self.block_interval_ms {
-                        Some(prev) => prev + EWMA_ALPHA * (per_block - prev),
-                        None => per_block,
-                    });
+                    let gap = now_ms.saturating_sub(since) as f64;
+                    let per_block = gap / (number - h.number) as f64;
+                    self.block_interval_ms = Some(ewma(self.block_interval_ms, per_block));
+                    self.advance_cadence_ms = Some(ewma(self.advance_cadence_ms, gap));
                 }
                 self.head_advanced_ms = Some(now_ms);
             }
+        }
+        if self.head.is_none_or(|h| h.number != number) {
+            self.head_first_seen_ms = Some(now_ms);
         }
         self.head = Some(Head { number, seen_ms: now_ms });
     }
 
     /// Whether the endpoint has just confirmed a head that should have moved on long ago:
-    /// more than FROZEN_HEAD_INTERVALS block intervals (and FROZEN_HEAD_MIN_MS) after it
-    /// appeared. Either the chain stalled for everyone, or this endpoint stopped following it.
+    /// more than FROZEN_HEAD_INTERVALS of its own advance cadences (and FROZEN_HEAD_MIN_MS)
+    /// after it appeared. Either the chain stalled for everyone, or this source stopped
+    /// following it.
     pub fn head_frozen(&self) -> bool {
-        match (self.head, self.head_advanced_ms, self.block_interval_ms) {
-            (Some(h), Some(since), Some(interval)) => {
+        match (self.head, self.head_advanced_ms, self.advance_cadence_ms) {
+            (Some(h), Some(since), Some(cadence)) => {
                 let unchanged = h.seen_ms.saturating_sub(since);
-                unchanged > FROZEN_HEAD_MIN_MS && unchanged as f64 > FROZEN_HEAD_INTERVALS * interval
+                unchanged > FROZEN_HEAD_MIN_MS && unchanged as f64 > FROZEN_HEAD_INTERVALS * cadence
             }
             _ => false,
         }
+    }
+
+    /// How long this source may trail the chain while following it on its own cadence:
+    /// FROZEN_HEAD_INTERVALS cadences once its rhythm is known, `unknown_ms` before.
+    pub fn cache_tolerance_ms(&self, unknown_ms: u64) -> u64 {
+        self.advance_cadence_ms
+            .map_or(unknown_ms, |c| (FROZEN_HEAD_INTERVALS * c).min(u64::MAX as f64) as u64)
+    }
+
+    /// This source's head as evidence for [`crate::head_truth`].
+    pub fn head_report(&self) -> Option<crate::head_truth::Report> {
+        self.head.map(|h| crate::head_truth::Report {
+            number: h.number,
+            seen_ms: h.seen_ms,
+            since_ms: self.head_since_ms().unwrap_or(h.seen_ms),
+            interval_ms: self.block_interval_ms,
+        })
     }
 
     /// While the head is frozen: fallback heads older than this cannot tell whether it is
@@ -283,19 +310,21 @@ impl EndpointHealth {
         self.block_interval_ms.map(|interval| (interval * PROPAGATION_INTERVALS) as u64)
     }
 
-    /// When this endpoint first reported its current head (its latest report, when it has
-    /// never advanced since: later than the truth, never earlier).
+    /// When this endpoint first reported its current head (later than the truth, never
+    /// earlier).
     pub fn head_since_ms(&self) -> Option<u64> {
-        self.head.map(|h| self.head_advanced_ms.unwrap_or(h.seen_ms))
+        self.head.map(|h| self.head_first_seen_ms.unwrap_or(h.seen_ms))
     }
 
     pub fn head(&self) -> Option<Head> {
         self.head
     }
+}
 
-    /// Blocks behind `best`, when the head is known.
-    pub fn head_lag(&self, best: u64) -> Option<u64> {
-        self.head.map(|h| best.saturating_sub(h.number))
+fn ewma(previous: Option<f64>, sample: f64) -> f64 {
+    match previous {
+        Some(prev) => prev + EWMA_ALPHA * (sample - prev),
+        None => sample,
     }
 }
 
@@ -392,6 +421,5 @@ mod tests {
         h.record_head(10, 0);
         h.record_head(8, 1);
         assert_eq!(h.head().map(|x| x.number), Some(10));
-        assert_eq!(h.head_lag(14), Some(4));
     }
 }

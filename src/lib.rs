@@ -6,6 +6,7 @@
 
 pub mod badge;
 pub mod engine;
+pub mod head_truth;
 pub mod health;
 pub mod jsonrpc;
 pub mod method;

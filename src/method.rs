@@ -15,12 +15,13 @@ pub enum MethodClass {
     Wallet,
 }
 
-/// Read methods. Filter methods (`eth_newFilter`, `eth_getFilterChanges`, …) are absent
+/// Read methods. `eth_chainId` and `net_version` are absent on purpose: they are the
+/// wallet's own state (the chain it is on), answered by the wallet only; a fallback's answer,
+/// even a right one, may race a chain switch. Filter methods (`eth_newFilter`, `eth_getFilterChanges`, …) are absent
 /// on purpose: a filter lives on one node, so another node cannot answer for it.
 pub const READ_METHODS: &[&str] = &[
     "eth_blockNumber",
     "eth_call",
-    "eth_chainId",
     "eth_estimateGas",
     "eth_feeHistory",
     "eth_gasPrice",
@@ -44,7 +45,6 @@ pub const READ_METHODS: &[&str] = &[
     "eth_maxPriorityFeePerGas",
     "eth_blobBaseFee",
     "eth_syncing",
-    "net_version",
     "web3_clientVersion",
 ];
 
@@ -69,7 +69,7 @@ mod tests {
         for m in READ_METHODS {
             assert_eq!(classify_method(m), MethodClass::Read, "{m}");
         }
-        assert_eq!(READ_METHODS.len(), 28, "the table changed: review the tests below");
+        assert_eq!(READ_METHODS.len(), 26, "the table changed: review the tests below");
     }
 
     #[test]
@@ -90,10 +90,15 @@ mod tests {
             "eth_gasPrice",
             "eth_maxPriorityFeePerGas",
             "eth_feeHistory",
-            "eth_chainId",
-            "net_version",
         ] {
             assert_eq!(classify_method(m), MethodClass::Read, "{m}");
+        }
+    }
+
+    #[test]
+    fn the_wallets_own_chain_is_never_routable() {
+        for m in ["eth_chainId", "net_version"] {
+            assert_eq!(classify_method(m), MethodClass::Wallet, "{m}");
         }
     }
 

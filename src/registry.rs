@@ -2,6 +2,7 @@
 //! Nothing a page says ever adds an endpoint: only the host (bundled defaults, the user's
 //! options, managed policy) does.
 
+use crate::head_truth::{self, Report};
 use crate::health::EndpointHealth;
 use crate::settings::{Settings, Tracking};
 use serde::{Deserialize, Serialize};
@@ -24,9 +25,13 @@ pub struct RpcSpec {
     pub tracking: Tracking,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Marked private by the user or the policy (it may carry a key): used for reads, never
+    /// shown to a page nor offered to a wallet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub private: bool,
 }
 
-/// One chain as `shared/data/chains.json` describes it.
+/// One chain as `data/chains.json` describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChainSpec {
@@ -54,9 +59,14 @@ pub enum Verification {
 pub struct Endpoint {
     pub url: String,
     pub tracking: Tracking,
+    #[serde(default)]
+    pub private: bool,
     pub verification: Verification,
     pub health: EndpointHealth,
     pub last_probe_ms: Option<u64>,
+    /// When its chain id was last asked.
+    #[serde(default)]
+    pub chain_checked_ms: Option<u64>,
 }
 
 impl Endpoint {
@@ -64,10 +74,18 @@ impl Endpoint {
         Self {
             url: spec.url.clone(),
             tracking: spec.tracking,
+            private: spec.private,
             verification: Verification::Unverified,
             health: EndpointHealth::default(),
             last_probe_ms: None,
+            chain_checked_ms: None,
         }
+    }
+
+    /// Whether the URL may be offered to a wallet: not marked private and nothing in it that
+    /// looks like a credential.
+    pub fn shareable(&self) -> bool {
+        !self.private && !carries_credential(&self.url)
     }
 
     /// The host name shown to users ("ethereum-rpc.publicnode.com").
@@ -128,6 +146,26 @@ pub fn endpoint_host(url: &str) -> Option<&str> {
     let valid_name =
         !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
     (valid_name && (secure || local)).then_some(host)
+}
+
+/// Shortest path segment that may be an API key (keys are 16–64 random characters).
+const MIN_KEY_LEN: usize = 16;
+
+/// Whether a URL may carry a credential: user info, any query or fragment (`?apikey=`), or a
+/// path segment shaped like a key (long, no separators but `-`/`_`, with several digits, as
+/// in `/v1/1659dfb40aa24bbb8153a677b98064d7`). Errs on the side of "yes": such an endpoint is
+/// still used for reads, only never handed to a page or a wallet.
+pub fn carries_credential(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else { return true };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if authority.contains('@') || rest.contains(['?', '#']) {
+        return true;
+    }
+    path.split('/').any(|segment| {
+        segment.len() >= MIN_KEY_LEN
+            && segment.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && segment.chars().filter(char::is_ascii_digit).count() >= 3
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -192,24 +230,52 @@ impl Registry {
 }
 
 impl Chain {
-    /// The best head any verified endpoint has shown us. Heads that pages report are not
-    /// counted: a page could otherwise make every honest endpoint look stale.
-    pub fn best_verified_head(&self) -> Option<u64> {
-        self.endpoints
+    /// One head report per independent source (host) among verified endpoints, leaving out
+    /// the endpoint at `except`: two URLs on one host are one operator's word.
+    pub fn head_reports(&self, except: Option<usize>) -> Vec<Report> {
+        let mut by_host: BTreeMap<&str, Report> = BTreeMap::new();
+        let verified = self
+            .endpoints
             .iter()
-            .filter(|e| e.verification == Verification::Verified)
-            .filter_map(|e| e.health.head().map(|h| h.number))
-            .max()
+            .enumerate()
+            .filter(|(i, e)| Some(*i) != except && e.verification == Verification::Verified);
+        for (_, e) in verified {
+            let Some(report) = e.health.head_report() else { continue };
+            let kept = by_host.entry(e.host()).or_insert(report);
+            if report.number > kept.number {
+                *kept = report;
+            }
+        }
+        by_host.into_values().collect()
     }
 
-    /// Since when some verified endpoint has been reporting a head above `number`.
-    pub fn verified_head_above_since(&self, number: u64) -> Option<u64> {
-        self.endpoints
-            .iter()
-            .filter(|e| e.verification == Verification::Verified)
-            .filter(|e| e.health.head().is_some_and(|h| h.number > number))
-            .filter_map(|e| e.health.head_since_ms())
-            .min()
+    /// The highest head a quorum of verified endpoints agrees on (see [`head_truth`]). Heads
+    /// that pages report are not counted: a page could otherwise make every honest endpoint
+    /// look stale.
+    pub fn agreed_head(&self) -> Option<u64> {
+        head_truth::agreed_head(&self.head_reports(None))
+    }
+
+    /// Since when a quorum of verified endpoints has been reporting a head above `number`.
+    pub fn superseded_since(&self, number: u64) -> Option<u64> {
+        head_truth::superseded_since(&self.head_reports(None), number)
+    }
+
+    /// The chain's block interval as its verified endpoints show it.
+    pub fn interval_ms(&self) -> f64 {
+        head_truth::chain_interval_ms(&self.head_reports(None))
+    }
+
+    /// Whether the endpoint at `index`'s own head is trusted: known, not behind a quorum of the
+    /// others (that spoke before it did), and not far ahead of all of them.
+    pub fn head_trusted(&self, index: usize, settings: &Settings) -> bool {
+        let Some(head) = self.endpoints.get(index).and_then(|e| e.health.head_report()) else {
+            return false;
+        };
+        let others = self.head_reports(Some(index));
+        let max_lag = settings.max_head_lag_blocks;
+        !head_truth::behind(head.number, head.seen_ms, &others, max_lag, 0)
+            && !head_truth::ahead_of_all(head.number, head.seen_ms, &others, max_lag, self.interval_ms())
     }
 
     /// Indices of the small set of endpoints worth probing: allowed by the privacy setting,
@@ -226,20 +292,15 @@ impl Chain {
             .collect()
     }
 
-    /// Candidates that may serve a read now, fastest first: chain id verified, usable, and
-    /// head known and not stale against the best verified head.
+    /// Candidates that may serve a read now, fastest first: chain id verified, usable, and a
+    /// trusted head.
     pub fn servable_indices(&self, settings: &Settings, now_ms: u64) -> Vec<usize> {
-        let best = self.best_verified_head();
         let mut ready: Vec<usize> = self
             .candidate_indices(settings, now_ms)
             .into_iter()
             .filter(|&i| {
-                self.endpoints.get(i).is_some_and(|e| {
-                    e.verification == Verification::Verified
-                        && best
-                            .and_then(|b| e.health.head_lag(b))
-                            .is_some_and(|lag| lag <= settings.max_head_lag_blocks)
-                })
+                self.endpoints.get(i).is_some_and(|e| e.verification == Verification::Verified)
+                    && self.head_trusted(i, settings)
             })
             .collect();
         ready.sort_by_key(|&i| self.endpoints.get(i).and_then(|e| e.health.ewma_ms()).unwrap_or(u64::MAX));
@@ -278,6 +339,30 @@ mod tests {
     }
 
     #[test]
+    fn urls_that_may_carry_a_key_are_never_shareable() {
+        for keyed in [
+            "https://go.getblock.io/aefd01aa907c4805ba3c00a9e5b48c6b",
+            "https://eth-mainnet.nodereal.io/v1/1659dfb40aa24bbb8153a677b98064d7",
+            "https://rpc.example/eth?apikey=x",
+            "https://rpc.example/#token",
+            "https://user:pw@rpc.example",
+            "no scheme",
+        ] {
+            assert!(carries_credential(keyed), "{keyed}");
+        }
+        for public in [
+            "https://ethereum-rpc.publicnode.com",
+            "https://public.1rpc.io/eth",
+            "https://rpc.nodeflare.app/eth/public",
+            "https://arbitrum-one-rpc.publicnode.com/",
+            "http://127.0.0.1:8545",
+            "https://mainnet.optimism.io",
+        ] {
+            assert!(!carries_credential(public), "{public}");
+        }
+    }
+
+    #[test]
     fn a_bad_url_refuses_the_chain() {
         let spec = ChainSpec {
             chain_id: 1,
@@ -285,7 +370,12 @@ mod tests {
             short_name: None,
             native_currency: NativeCurrency { name: "Ether".into(), symbol: "ETH".into(), decimals: 18 },
             block_explorer_urls: vec![],
-            rpcs: vec![RpcSpec { url: "http://evil.example".into(), tracking: Tracking::None, source: None }],
+            rpcs: vec![RpcSpec {
+                url: "http://evil.example".into(),
+                tracking: Tracking::None,
+                source: None,
+                private: false,
+            }],
         };
         assert!(matches!(Registry::from_specs(vec![spec]), Err(RegistryError::InvalidUrl(_))));
     }
@@ -296,7 +386,7 @@ mod tests {
         struct File {
             chains: Vec<ChainSpec>,
         }
-        let text = include_str!("../../shared/data/chains.json");
+        let text = include_str!("../data/chains.json");
         let file: Result<File, _> = serde_json::from_str(text);
         let registry = file
             .map_err(|e| e.to_string())

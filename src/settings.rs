@@ -53,8 +53,14 @@ pub struct Settings {
     pub hedge_floor_ms: u64,
     pub hedge_p95_factor: f64,
     pub hedge_max_ms: u64,
-    /// A head more than this many blocks behind the best verified head is stale.
+    /// A source more than this many blocks behind a quorum of others (see `head_truth`) is
+    /// behind; nodes hear of blocks at slightly different times.
     pub max_head_lag_blocks: u64,
+    /// How long a wallet whose caching rhythm is not yet known may trail the chain before it
+    /// counts as stale: MetaMask's block tracker polls every 20 s, so its answers trail by up
+    /// to that on a fast chain while it is perfectly healthy. Once the wallet has advanced a
+    /// few times, 1.5 × its own cadence is used instead.
+    pub max_head_cache_ms: u64,
     /// Fallback candidates ranked per chain (probing all public endpoints would be abuse).
     pub candidates_per_chain: usize,
     /// Probe cadence per candidate while the wallet is healthy, and while it is not.
@@ -73,6 +79,8 @@ pub struct Settings {
     /// Caps on what one tab (a possibly hostile page) can make the engine remember.
     pub max_wallets_per_tab: usize,
     pub max_in_flight_per_tab: usize,
+    /// Fallback reads one tab may have in progress at once: its fair share of the pool.
+    pub max_fallbacks_per_tab: usize,
 }
 
 impl Default for Settings {
@@ -93,6 +101,7 @@ impl Default for Settings {
             hedge_p95_factor: 1.5,
             hedge_max_ms: 2_000,
             max_head_lag_blocks: 3,
+            max_head_cache_ms: 30_000,
             candidates_per_chain: 3,
             probe_interval_healthy_ms: 60_000,
             probe_interval_degraded_ms: 5_000,
@@ -103,6 +112,7 @@ impl Default for Settings {
             tick_interval_ms: 250,
             max_wallets_per_tab: 8,
             max_in_flight_per_tab: 256,
+            max_fallbacks_per_tab: 32,
         }
     }
 }
@@ -119,33 +129,100 @@ impl std::fmt::Display for InvalidSetting {
 
 impl std::error::Error for InvalidSetting {}
 
+/// Upper bound of `fallbackBudgetMs`: every hop's deadline is derived from it and must stay
+/// below what a page will wait for a read.
+pub const MAX_FALLBACK_BUDGET_MS: u64 = 20_000;
+/// What each hop adds to the fallback budget before it gives up and answers "not served":
+/// the worker, then the content script, then the page, each a little later than the one
+/// inside it so the inner answer always arrives first.
+const HOP_MARGIN_MS: u64 = 400;
+
+/// How long each context waits for a fallback answer before it fails the read over to the
+/// wallet's own answer. Derived from `fallbackBudgetMs`, never written down elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HopDeadlines {
+    pub worker_ms: u64,
+    pub content_ms: u64,
+    pub page_ms: u64,
+}
+
 impl Settings {
+    /// Every value is bounded: any settings this accepts keep the engine within its limits
+    /// (no divisor is zero, no budget outgrows the hop deadlines, no cap is unbounded).
     pub fn validate(&self) -> Result<(), InvalidSetting> {
-        let checks: [(bool, &'static str); 10] = [
-            (self.request_timeout_ms > 0, "requestTimeoutMs must be positive"),
-            (self.slow_request_ms < self.request_timeout_ms, "slowRequestMs must be below requestTimeoutMs"),
-            (self.open_after_consecutive_failures > 0, "openAfterConsecutiveFailures must be positive"),
+        let within = |v: u64, lo: u64, hi: u64| (lo..=hi).contains(&v);
+        let within_usize = |v: usize, lo: usize, hi: usize| (lo..=hi).contains(&v);
+        let checks: [(bool, &'static str); 24] = [
+            (within(self.request_timeout_ms, 500, 60_000), "requestTimeoutMs must be within 500..60000"),
+            (
+                self.slow_request_ms >= 1 && self.slow_request_ms < self.request_timeout_ms,
+                "slowRequestMs must be at least 1 and below requestTimeoutMs",
+            ),
+            (
+                (1..=100).contains(&self.open_after_consecutive_failures),
+                "openAfterConsecutiveFailures must be within 1..100",
+            ),
             ((0.0..=1.0).contains(&self.open_error_rate), "openErrorRate must be within 0..1"),
-            ((1..=1024).contains(&self.window_size), "windowSize must be within 1..1024"),
+            ((1..=1024).contains(&self.error_rate_min_samples), "errorRateMinSamples must be within 1..1024"),
+            (within_usize(self.window_size, 1, 1024), "windowSize must be within 1..1024"),
+            (within(self.window_ms, 1_000, 3_600_000), "windowMs must be within 1000..3600000"),
             (
-                self.cooldown_ms > 0 && self.cooldown_ms <= self.max_cooldown_ms,
-                "cooldownMs must be positive and at most maxCooldownMs",
+                self.cooldown_ms >= 100 && self.cooldown_ms <= self.max_cooldown_ms,
+                "cooldownMs must be at least 100 and at most maxCooldownMs",
             ),
-            (self.close_after_successes > 0, "closeAfterSuccesses must be positive"),
+            (within(self.max_cooldown_ms, 100, 3_600_000), "maxCooldownMs must be within 100..3600000"),
+            ((1..=100).contains(&self.close_after_successes), "closeAfterSuccesses must be within 1..100"),
             (
-                self.hedge_p95_factor.is_finite() && self.hedge_p95_factor > 0.0,
-                "hedgeP95Factor must be positive",
+                self.hedge_floor_ms <= self.hedge_max_ms && self.hedge_max_ms <= 30_000,
+                "hedgeFloorMs must be at most hedgeMaxMs, and hedgeMaxMs at most 30000",
             ),
-            ((1..=16).contains(&self.candidates_per_chain), "candidatesPerChain must be within 1..16"),
             (
-                self.tick_interval_ms > 0 && self.max_wallets_per_tab > 0 && self.max_in_flight_per_tab > 0,
-                "tickIntervalMs and per-tab caps must be positive",
+                self.hedge_p95_factor.is_finite()
+                    && self.hedge_p95_factor > 0.0
+                    && self.hedge_p95_factor <= 100.0,
+                "hedgeP95Factor must be within 0..100",
             ),
+            (within(self.max_head_lag_blocks, 0, 1_000), "maxHeadLagBlocks must be within 0..1000"),
+            (within(self.max_head_cache_ms, 1_000, 300_000), "maxHeadCacheMs must be within 1000..300000"),
+            (within_usize(self.candidates_per_chain, 1, 16), "candidatesPerChain must be within 1..16"),
+            (
+                within(self.probe_interval_healthy_ms, 1_000, 3_600_000),
+                "probeIntervalHealthyMs must be within 1000..3600000",
+            ),
+            (
+                self.probe_interval_degraded_ms >= 500
+                    && self.probe_interval_degraded_ms <= self.probe_interval_healthy_ms,
+                "probeIntervalDegradedMs must be at least 500 and at most probeIntervalHealthyMs",
+            ),
+            (within(self.probe_timeout_ms, 100, 30_000), "probeTimeoutMs must be within 100..30000"),
+            (
+                within(self.fallback_budget_ms, 100, MAX_FALLBACK_BUDGET_MS),
+                "fallbackBudgetMs must be within 100..20000",
+            ),
+            (
+                within_usize(self.max_body_bytes, 1_024, 64 * 1024 * 1024),
+                "maxBodyBytes must be within 1 KiB..64 MiB",
+            ),
+            (self.allowed_tracking.len() <= 4, "allowedTracking lists at most the four policies"),
+            (within(self.tick_interval_ms, 10, 10_000), "tickIntervalMs must be within 10..10000"),
+            (
+                within_usize(self.max_wallets_per_tab, 1, 64)
+                    && within_usize(self.max_in_flight_per_tab, 1, 4_096),
+                "maxWalletsPerTab must be within 1..64 and maxInFlightPerTab within 1..4096",
+            ),
+            (within_usize(self.max_fallbacks_per_tab, 1, 1_024), "maxFallbacksPerTab must be within 1..1024"),
         ];
         match checks.iter().find(|(ok, _)| !ok) {
             Some((_, why)) => Err(InvalidSetting(why)),
             None => Ok(()),
         }
+    }
+
+    pub fn hop_deadlines(&self) -> HopDeadlines {
+        let worker_ms = self.fallback_budget_ms.saturating_add(HOP_MARGIN_MS);
+        let content_ms = worker_ms.saturating_add(HOP_MARGIN_MS);
+        HopDeadlines { worker_ms, content_ms, page_ms: content_ms.saturating_add(HOP_MARGIN_MS) }
     }
 
     pub fn allows_tracking(&self, tracking: Tracking) -> bool {
@@ -180,5 +257,15 @@ mod tests {
         assert_eq!(s.validate(), Err(InvalidSetting("openErrorRate must be within 0..1")));
         let s = Settings { slow_request_ms: 5_000, ..Settings::default() };
         assert!(s.validate().is_err());
+        let s = Settings { slow_request_ms: 0, ..Settings::default() };
+        assert!(s.validate().is_err(), "a zero divisor is refused");
+        let s = Settings { fallback_budget_ms: u64::MAX, ..Settings::default() };
+        assert!(s.validate().is_err(), "the budget is bounded");
+    }
+
+    #[test]
+    fn hop_deadlines_nest_around_the_budget() {
+        let d = Settings::default().hop_deadlines();
+        assert_eq!((d.worker_ms, d.content_ms, d.page_ms), (4_400, 4_800, 5_200));
     }
 }

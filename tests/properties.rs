@@ -143,9 +143,69 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
+/// A value at either edge of `lo..=hi` or anywhere between: edges are where divisors and
+/// overflows hide.
+fn edgy(lo: u64, hi: u64) -> impl Strategy<Value = u64> {
+    prop_oneof![Just(lo), Just(hi), lo..=hi]
+}
+
+/// Any settings `validate()` accepts, most of them far from the defaults.
+fn any_valid_settings() -> impl Strategy<Value = Settings> {
+    let timing =
+        (edgy(500, 60_000), edgy(1, 59_999), edgy(1, 100), 0.0..=1.0f64, edgy(1, 1024), edgy(1, 1024));
+    let windows = (edgy(1_000, 3_600_000), edgy(100, 3_600_000), edgy(100, 3_600_000), edgy(1, 100));
+    let hedging = (edgy(0, 30_000), edgy(0, 30_000), 0.001..=100.0f64, edgy(0, 1_000), edgy(1_000, 300_000));
+    let probing =
+        (edgy(1, 16), edgy(1_000, 3_600_000), edgy(500, 3_600_000), edgy(100, 30_000), edgy(100, 20_000));
+    let caps = (edgy(1_024, 1 << 26), edgy(10, 10_000), edgy(1, 64), edgy(1, 4_096), edgy(1, 1_024));
+    (timing, windows, hedging, probing, caps).prop_filter_map("validate() refuses it", |(t, w, h, p, c)| {
+        let settings = Settings {
+            request_timeout_ms: t.0,
+            slow_request_ms: t.1.min(t.0 - 1),
+            open_after_consecutive_failures: t.2 as u32,
+            open_error_rate: t.3,
+            error_rate_min_samples: t.4 as u32,
+            window_size: t.5 as usize,
+            window_ms: w.0,
+            cooldown_ms: w.1.min(w.2),
+            max_cooldown_ms: w.2,
+            close_after_successes: w.3 as u32,
+            hedge_floor_ms: h.0.min(h.1),
+            hedge_max_ms: h.1,
+            hedge_p95_factor: h.2,
+            max_head_lag_blocks: h.3,
+            max_head_cache_ms: h.4,
+            candidates_per_chain: p.0 as usize,
+            probe_interval_healthy_ms: p.1,
+            probe_interval_degraded_ms: p.2.min(p.1),
+            probe_timeout_ms: p.3,
+            fallback_budget_ms: p.4,
+            max_body_bytes: c.0 as usize,
+            tick_interval_ms: c.1,
+            max_wallets_per_tab: c.2 as usize,
+            max_in_flight_per_tab: c.3 as usize,
+            max_fallbacks_per_tab: c.4 as usize,
+            ..Settings::default()
+        };
+        settings.validate().is_ok().then_some(settings)
+    })
+}
+
+/// An event is accepted, or refused with the one clear error small per-tab caps allow.
+fn accepted(result: Result<(), rpc_lifeline::engine::EngineError>) -> Result<(), TestCaseError> {
+    match result {
+        Ok(()) | Err(rpc_lifeline::engine::EngineError::TooManyWallets) => Ok(()),
+        Err(other) => Err(TestCaseError::fail(format!("refused: {other}"))),
+    }
+}
+
 /// Runs a sequence and checks the invariants after every step.
 fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
-    let settings = Settings::default();
+    run_with(steps, Settings::default())
+}
+
+/// Runs a sequence with `settings`; the invariants that hold for any settings are checked.
+fn run_with(steps: Vec<Step>, settings: Settings) -> Result<(), TestCaseError> {
     let chains = vec![chain(1, "Ethereum", &URLS), chain(2, "Other", &URLS[..2])];
     let mut engine = Engine::new(settings.clone(), chains).unwrap();
     let mut now = 0u64;
@@ -177,7 +237,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                     method: METHODS[method].into(),
                     request_id: id,
                 };
-                engine.handle(e, now).unwrap();
+                accepted(engine.handle(e, now))?;
             }
             Step::Finished { tab, chain, method, id, latency, outcome, block } => {
                 // Through JSON, as the host sends it: fractional and negative latencies too.
@@ -187,7 +247,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                     "outcome": outcome, "blockNumber": block,
                 });
                 if let Ok(e) = serde_json::from_value::<Event>(event) {
-                    engine.handle(e, now).unwrap();
+                    accepted(engine.handle(e, now))?;
                 }
             }
             Step::Tick(dt) => {
@@ -261,7 +321,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                         let until = backoff.entry(url.clone()).or_insert(0);
                         *until = (*until).max(now.saturating_add(retry));
                     }
-                    step = engine.fallback_answered(ticket, 10, &outcome, block, now);
+                    step = engine.fallback_answered(ticket, &outcome, block, now);
                 }
             }
         }
@@ -269,9 +329,17 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
         let _ = engine.status(0);
         let _ = engine.poll_timeout();
     }
-    // Whatever happened, the saved state round-trips.
+    // Whatever happened, the saved state round-trips, and a restarted engine carries on.
     let saved = serde_json::to_string(&engine.save()).unwrap();
-    prop_assert!(serde_json::from_str::<rpc_lifeline::engine::SavedState>(&saved).is_ok());
+    let saved = serde_json::from_str::<rpc_lifeline::engine::SavedState>(&saved);
+    prop_assert!(saved.is_ok());
+    let chains = vec![chain(1, "Ethereum", &URLS), chain(2, "Other", &URLS[..2])];
+    let mut restarted = Engine::restore(settings, chains, saved.unwrap()).unwrap();
+    for _ in 0..8 {
+        now = now.saturating_add(10_000);
+        restarted.handle(rpc_lifeline::engine::Event::Tick, now).unwrap();
+        while restarted.poll_action().is_some() {}
+    }
     Ok(())
 }
 
@@ -281,6 +349,14 @@ proptest! {
     #[test]
     fn event_sequences_keep_every_invariant(steps in proptest::collection::vec(step(), 1..120)) {
         run(steps)?;
+    }
+
+    #[test]
+    fn any_accepted_settings_never_panic(
+        settings in any_valid_settings(),
+        steps in proptest::collection::vec(step(), 1..80),
+    ) {
+        run_with(steps, settings)?;
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod common;
 
 use common::{Behaviour, Sim, TAB, WALLET, chain, rpc_error};
 use rpc_lifeline::badge::BadgeState;
-use rpc_lifeline::engine::{Action, Event, FallbackReason, FallbackStep, Policy};
+use rpc_lifeline::engine::{Action, Event, FallbackReason, FallbackRequest, FallbackStep, Policy};
 use rpc_lifeline::outcome::Observed;
 use rpc_lifeline::settings::{Mode, Settings};
 
@@ -151,10 +151,20 @@ fn rate_limit_storm_honours_retry_after() {
 fn a_stale_wallet_is_a_failing_wallet() {
     let mut sim = world(Settings::default());
     sim.read(ETH, Observed::Ok); // the chain becomes active: fallbacks verified, heads 1000
-    for _ in 0..3 {
+    // Ten blocks behind two agreeing fallbacks: a wallet may be answering from its block cache
+    // (MetaMask polls every 20 s), so only a lag that outlasts any cache is stale.
+    let start = sim.now;
+    let mut stale_at = None;
+    while sim.now - start < 40_000 && stale_at.is_none() {
         let id = sim.start(TAB, WALLET, ETH, "eth_blockNumber");
         sim.finish_with_block(TAB, WALLET, ETH, "eth_blockNumber", id, 20, Observed::Ok, Some(990));
+        if sim.badge(ETH).0 == BadgeState::Rerouting {
+            stale_at = Some(sim.now - start);
+        }
+        sim.advance(1_000);
     }
+    let stale_at = stale_at.expect("judged stale");
+    assert!((30_000..=32_000).contains(&stale_at), "stale after {stale_at} ms, beyond a 30 s cache");
     let (state, sentence) = sim.badge(ETH);
     assert_eq!(state, BadgeState::Rerouting);
     assert!(sentence.contains("(stale blocks)"), "{sentence}");
@@ -454,7 +464,13 @@ fn a_signed_transaction_goes_to_two_fallbacks_only_while_the_wallet_fails() {
         sim.serve(ETH, raw, FallbackReason::Hedge, None).as_slice(),
         [FallbackStep::Declined { .. }]
     ));
-    let steps = sim.serve(ETH, raw, FallbackReason::Reroute, None);
+    // Not on the policy alone: the wallet gets the transaction first, and only its own
+    // infrastructure failure of *that* transaction lets it go further.
+    assert!(matches!(
+        sim.serve(ETH, raw, FallbackReason::Reroute, None).as_slice(),
+        [FallbackStep::Declined { .. }]
+    ));
+    let steps = sim.serve(ETH, raw, FallbackReason::WalletError, Some(Observed::Timeout));
     let sent: Vec<&str> = steps
         .iter()
         .filter_map(|s| match s {
@@ -482,8 +498,9 @@ fn a_rerouted_read_never_goes_back_in_time() {
         vec![FallbackStep::Declined { reason: "no verified fallback endpoint is available" }],
         "every fallback is far behind block 1010: the page keeps the wallet's answer"
     );
-    // B catches up (its next probe); A is still behind: B serves, although A is faster.
+    // B and C catch up (their next probes); A is still behind: B serves, although A is faster.
     sim.endpoint(B, Behaviour::Healthy { chain_id: ETH, head: 1_010, latency_ms: 80 });
+    sim.endpoint(C, Behaviour::Healthy { chain_id: ETH, head: 1_010, latency_ms: 120 });
     sim.advance(5_000);
     let steps = sim.serve(ETH, "eth_getBalance", FallbackReason::WalletError, Some(Observed::Timeout));
     assert_eq!(steps.last(), Some(&FallbackStep::Served { url: B.into() }));
@@ -501,6 +518,7 @@ fn a_rerouted_read_never_goes_back_in_time() {
 fn one_stale_head_is_conclusive_even_among_good_answers() {
     let mut sim = world(Settings::default());
     sim.read(ETH, Observed::Ok);
+    sim.advance(31_000); // the fallbacks have agreed on block 1000 for longer than any cache
     let id = sim.start(TAB, WALLET, ETH, "eth_blockNumber");
     sim.finish_with_block(TAB, WALLET, ETH, "eth_blockNumber", id, 20, Observed::Ok, Some(990));
     sim.read(ETH, Observed::Ok);
@@ -689,4 +707,189 @@ fn reads_a_fallback_answered_while_the_wallet_did_not_time_out_sooner() {
     let (linked, unlinked) = (open_after(true), open_after(false));
     assert!(linked <= 2_000, "opened {linked} ms into the outage");
     assert!(unlinked >= 3_000, "a hedge that names no read proves nothing: {unlinked} ms");
+}
+
+/// A chain making a block a second and a wallet that caches its head the way MetaMask's block
+/// tracker does: it polls the chain every `poll_ms` and answers every eth_blockNumber with the
+/// block it saw at its last poll. The page asks every 400 ms; the fallbacks follow the chain.
+fn caching_wallet(sim: &mut Sim, from_ms: u64, to_ms: u64, poll_ms: u64, stop_polling_at: Option<u64>) {
+    let head_at = |t: u64| 1_000 + (t - from_ms) / 1_000;
+    while sim.now < to_ms {
+        for url in [A, B, C] {
+            sim.endpoint(url, Behaviour::Healthy { chain_id: ETH, head: head_at(sim.now), latency_ms: 30 });
+        }
+        let last_poll = from_ms + (sim.now - from_ms) / poll_ms * poll_ms;
+        let polled = stop_polling_at.map_or(last_poll, |stop| last_poll.min(stop));
+        let id = sim.start(TAB, WALLET, ETH, "eth_blockNumber");
+        sim.finish_with_block(
+            TAB,
+            WALLET,
+            ETH,
+            "eth_blockNumber",
+            id,
+            20,
+            Observed::Ok,
+            Some(head_at(polled)),
+        );
+        sim.read(ETH, Observed::Ok);
+        sim.advance(400);
+    }
+}
+
+#[test]
+fn a_healthy_wallet_that_caches_its_head_for_20_s_keeps_its_reads() {
+    let mut sim = world(Settings::default());
+    let start = sim.now;
+    // Three minutes of a wallet that trails by up to 20 blocks on a one-second chain.
+    caching_wallet(&mut sim, start, start + 180_000, 20_000, None);
+    let states: Vec<BadgeState> = sim.badges(TAB, ETH).into_iter().map(|(_, s, _)| s).collect();
+    assert!(states.iter().all(|s| *s == BadgeState::Healthy), "{states:?}");
+    let policies: Vec<Policy> = sim
+        .log
+        .iter()
+        .filter_map(|(_, a)| match a {
+            Action::Policy { policy, .. } => Some(*policy),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        policies.iter().all(|p| matches!(p, Policy::Pass | Policy::Hedge { check_head: false, .. })),
+        "no read is diverted and no head double-checked: {policies:?}"
+    );
+}
+
+#[test]
+fn a_caching_wallet_whose_tracker_stops_is_caught_within_two_cadences() {
+    let mut sim = world(Settings::default());
+    let start = sim.now;
+    let stop = start + 60_000;
+    caching_wallet(&mut sim, start, start + 120_000, 20_000, Some(stop));
+    let caught = sim.first(ETH, BadgeState::Rerouting).expect("caught") - stop;
+    assert!(caught <= 40_000, "a stopped 20 s tracker caught after {caught} ms");
+    assert!(sim.badge(ETH).1.contains("(stale blocks)"), "{}", sim.badge(ETH).1);
+}
+
+#[test]
+fn one_lying_endpoint_ahead_of_the_chain_captures_nothing() {
+    let mut sim = world(Settings::default());
+    let start = sim.now;
+    // D is not a candidate in `world`; make the liar one of the three candidates instead.
+    let liar = C;
+    let head_at = |t: u64| 1_000 + (t - start) / 1_000;
+    while sim.now < start + 60_000 {
+        for url in [A, B] {
+            sim.endpoint(url, Behaviour::Healthy { chain_id: ETH, head: head_at(sim.now), latency_ms: 30 });
+        }
+        sim.endpoint(liar, Behaviour::Healthy { chain_id: ETH, head: head_at(sim.now) + 10, latency_ms: 5 });
+        let id = sim.start(TAB, WALLET, ETH, "eth_blockNumber");
+        sim.finish_with_block(
+            TAB,
+            WALLET,
+            ETH,
+            "eth_blockNumber",
+            id,
+            20,
+            Observed::Ok,
+            Some(head_at(sim.now)),
+        );
+        sim.advance(500);
+    }
+    assert!(
+        sim.badges(TAB, ETH).iter().all(|(_, s, _)| *s == BadgeState::Healthy),
+        "the honest wallet is never judged stale by the liar: {:?}",
+        sim.badges(TAB, ETH)
+    );
+    // When the wallet does fail, the liar (fastest of all) serves nothing.
+    hang(&mut sim, 10, 500);
+    for method in ["eth_getBalance", "eth_blockNumber"] {
+        let steps = sim.serve(ETH, method, FallbackReason::WalletError, Some(Observed::Timeout));
+        assert!(
+            steps.iter().all(|s| !matches!(s, FallbackStep::Send { url, .. } if url == liar)),
+            "{steps:?}"
+        );
+        assert!(matches!(steps.last(), Some(FallbackStep::Served { .. })), "{steps:?}");
+    }
+}
+
+#[test]
+fn a_page_cannot_switch_fallbacks_off_for_other_tabs() {
+    let mut sim = world(Settings::default());
+    sim.read(ETH, Observed::Ok);
+    // The attacker tab has no failing wallet, only a read that every endpoint refuses or
+    // chokes on (a getLogs over ten million blocks), asked again and again.
+    let attacker = TAB + 1;
+    sim.start(attacker, WALLET, ETH, "eth_call");
+    let refusals = [
+        rpc_error(-32005, "query returned more than 10000 results", None),
+        Observed::Timeout,
+        Observed::Http { status: 413, retry_after_ms: None },
+    ];
+    for round in 0..60 {
+        let mut step = sim.engine.begin_fallback(
+            FallbackRequest {
+                tab: attacker,
+                wallet: WALLET.into(),
+                chain_id: ETH,
+                method: "eth_getLogs".into(),
+                reason: FallbackReason::WalletError,
+                wallet_error: Some(Observed::Timeout),
+                request_id: None,
+            },
+            sim.now,
+        );
+        while let FallbackStep::Send { ticket, .. } = step {
+            step = sim.engine.fallback_answered(ticket, &refusals[round % 3], None, sim.now);
+        }
+        assert!(!matches!(step, FallbackStep::Served { .. }));
+        sim.advance(100);
+    }
+    // The victim's wallet really fails: its reads are still served, by the fastest endpoint.
+    hang(&mut sim, 10, 500);
+    let steps = sim.serve(ETH, "eth_call", FallbackReason::WalletError, Some(Observed::Timeout));
+    assert_eq!(steps.last(), Some(&FallbackStep::Served { url: A.into() }), "{steps:?}");
+    assert!(sim.badge(ETH).1.contains("served by a.example"), "{}", sim.badge(ETH).1);
+}
+
+#[test]
+fn one_tab_gets_only_its_share_of_fallback_reads() {
+    let settings = Settings { max_fallbacks_per_tab: 4, ..Settings::default() };
+    let mut sim = world(settings);
+    sim.read(ETH, Observed::Ok);
+    let hungry = |sim: &mut Sim, tab| {
+        sim.engine.begin_fallback(
+            FallbackRequest {
+                tab,
+                wallet: WALLET.into(),
+                chain_id: ETH,
+                method: "eth_call".into(),
+                reason: FallbackReason::WalletError,
+                wallet_error: Some(Observed::Timeout),
+                request_id: None,
+            },
+            sim.now,
+        )
+    };
+    let sent = (0..10).filter(|_| matches!(hungry(&mut sim, TAB), FallbackStep::Send { .. })).count();
+    assert_eq!(sent, 4, "the greedy tab is held to its share");
+    sim.start(TAB + 1, WALLET, ETH, "eth_call");
+    assert!(matches!(hungry(&mut sim, TAB + 1), FallbackStep::Send { .. }), "another tab still gets one");
+}
+
+#[test]
+fn the_fix_never_offers_a_url_that_may_carry_a_key() {
+    let keyed = "https://rpc.example/v1/1659dfb40aa24bbb8153a677b98064d7";
+    let mut sim = Sim::new(Settings::default(), vec![chain(ETH, "Ethereum", &[keyed, A, B])]);
+    sim.endpoint(keyed, Behaviour::Healthy { chain_id: ETH, head: 1_000, latency_ms: 1 });
+    sim.endpoint(A, Behaviour::Healthy { chain_id: ETH, head: 1_000, latency_ms: 30 });
+    sim.endpoint(B, Behaviour::Healthy { chain_id: ETH, head: 1_000, latency_ms: 80 });
+    hang(&mut sim, 10, 500);
+    let offered: Vec<Vec<String>> = sim
+        .log
+        .iter()
+        .filter_map(|(_, a)| match a {
+            Action::SuggestFix { params, .. } => Some(params.rpc_urls.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(offered, vec![vec![A.to_owned()]], "the keyed endpoint serves reads but is never offered");
 }

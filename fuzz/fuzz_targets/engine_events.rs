@@ -44,7 +44,7 @@ fn chain(chain_id: u64, urls: &[&str]) -> ChainSpec {
         block_explorer_urls: vec![],
         rpcs: urls
             .iter()
-            .map(|u| RpcSpec { url: (*u).into(), tracking: Tracking::None, source: None })
+            .map(|u| RpcSpec { url: (*u).into(), tracking: Tracking::None, source: None, private: false })
             .collect(),
     }
 }
@@ -261,7 +261,7 @@ impl World {
             }
             let block = if u.arbitrary()? { Some(u.int_in_range(0..=2000)?) } else { None };
             trace(&format!("  fallback {url} answered {outcome:?}"));
-            step = self.engine.fallback_answered(ticket, 10, &outcome, block, self.now);
+            step = self.engine.fallback_answered(ticket, &outcome, block, self.now);
         }
         Ok(())
     }

@@ -230,7 +230,6 @@ impl Lifeline {
                 let block = if is_block_number { answer.quantity() } else { None };
                 step = engine.borrow_mut().fallback_answered(
                     ticket,
-                    answer.latency_ms,
                     &answer.observed,
                     block,
                     milliseconds(js_sys::Date::now()),

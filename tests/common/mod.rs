@@ -35,7 +35,7 @@ pub fn chain(chain_id: u64, name: &str, urls: &[&str]) -> ChainSpec {
         block_explorer_urls: vec!["https://explorer.example".into()],
         rpcs: urls
             .iter()
-            .map(|u| RpcSpec { url: (*u).into(), tracking: Tracking::None, source: None })
+            .map(|u| RpcSpec { url: (*u).into(), tracking: Tracking::None, source: None, private: false })
             .collect(),
     }
 }
@@ -213,8 +213,19 @@ impl Sim {
         reason: FallbackReason,
         wallet_error: Option<Observed>,
     ) -> Vec<FallbackStep> {
+        self.serve_in(TAB, chain_id, method, reason, wallet_error)
+    }
+
+    fn serve_in(
+        &mut self,
+        tab: u32,
+        chain_id: u64,
+        method: &str,
+        reason: FallbackReason,
+        wallet_error: Option<Observed>,
+    ) -> Vec<FallbackStep> {
         let request = FallbackRequest {
-            tab: TAB,
+            tab,
             wallet: WALLET.into(),
             chain_id,
             method: method.into(),
@@ -243,13 +254,13 @@ impl Sim {
         let method = request.method.clone();
         let mut steps = vec![self.engine.begin_fallback(request, self.now)];
         while let Some(FallbackStep::Send { ticket, url, .. }) = steps.last().cloned() {
-            let (latency, outcome, block) = match self.endpoints.get(&url).cloned() {
-                Some(Behaviour::Healthy { head, latency_ms, .. }) => (latency_ms, Observed::Ok, Some(head)),
-                Some(Behaviour::Fails(o)) => (5, o, None),
-                None => (2_500, Observed::Timeout, None),
+            let (outcome, block) = match self.endpoints.get(&url).cloned() {
+                Some(Behaviour::Healthy { head, .. }) => (Observed::Ok, Some(head)),
+                Some(Behaviour::Fails(o)) => (o, None),
+                None => (Observed::Timeout, None),
             };
             let block = if method == "eth_blockNumber" { block } else { None };
-            steps.push(self.engine.fallback_answered(ticket, latency, &outcome, block, self.now));
+            steps.push(self.engine.fallback_answered(ticket, &outcome, block, self.now));
         }
         self.drain();
         steps
