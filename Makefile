@@ -9,7 +9,7 @@ export CHROMEDRIVER := /usr/bin/chromedriver
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-reference-types --enable-multivalue --enable-sign-ext
 
-.PHONY: setup build wasm extension pages www test test-rust test-wasm test-js lint fmt demo clean
+.PHONY: setup build wasm extension pages www test test-rust test-wasm test-js lint fmt contract demo clean
 
 setup:
 	scripts/setup.sh
@@ -51,6 +51,10 @@ lint:
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown -- -D warnings
 	biome check extension www tests scripts
+
+# Rewrites extension/contract.js from the Rust engine (tests/contract.rs fails when stale).
+contract:
+	UPDATE_CONTRACT=1 cargo test --test contract
 
 fmt:
 	cargo fmt

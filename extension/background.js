@@ -2,6 +2,7 @@
 // relays between it and the tabs' content scripts, keeps settings, and persists health so a
 // stopped worker forgets nothing. Every handler fails open: on any error a fallback request
 // is answered served:false and the page keeps its wallet's own answer.
+import { HOP_DEADLINES } from "./contract.js";
 import "./messages.js";
 import init, { Lifeline } from "./pkg/rpc_lifeline.js";
 import {
@@ -19,7 +20,7 @@ const M = globalThis.LifelineMessages;
 const api = globalThis.browser ?? globalThis.chrome;
 
 /** Longest a fallback read may take here: the engine's fallbackBudgetMs (4 s) plus a margin. */
-const SERVE_DEADLINE_MS = 4400;
+const SERVE_DEADLINE_MS = HOP_DEADLINES.workerMs;
 /** Tick cadence while tabs are connected (the engine's tickIntervalMs default). */
 const TICK_INTERVAL_MS = 250;
 /** Health is written to storage at most this often, and only when something changed. */

@@ -5,6 +5,8 @@
 // draws the in-page badge in the top frame. Loaded after messages.js and badge-view.js in the
 // same content_scripts entry, which define globalThis.LifelineMessages and the badge's look
 // (globalThis.LifelineBadgeView, shared with the embeddable page module in www/lifeline/).
+import { HOP_DEADLINES } from "./contract.js";
+
 (() => {
   const M = globalThis.LifelineMessages;
   const View = globalThis.LifelineBadgeView;
@@ -15,8 +17,8 @@
   const httpDocument = location.protocol === "https:" || location.protocol === "http:";
   if (!httpDocument || origin === "null" || self.origin !== origin) return;
 
-  /** Answer a pending fallback with served:false after this long (inpage.js gives up at 5 s). */
-  const FALLBACK_DEADLINE_MS = 4700;
+  /** Answer a pending fallback with served:false after this long (before inpage.js gives up). */
+  const FALLBACK_DEADLINE_MS = HOP_DEADLINES.contentMs;
   /** How long the badge waits for the wallet to answer wallet_addEthereumChain. */
   const ADD_CHAIN_DEADLINE_MS = 5 * 60_000;
 

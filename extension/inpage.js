@@ -6,18 +6,22 @@
 // when the wallet fails. Every path fails open: on any exception of ours, and whenever the
 // extension does not answer in time, the page gets exactly what its wallet gave.
 //
-// MAIN-world content scripts are classic scripts that cannot load extension modules, so this
-// file is self-contained. The message shapes it posts and reads are defined and validated in
-// extension/messages.js (PageToContent, ContentToPage): keep the two in sync.
+// MAIN-world content scripts are classic scripts that cannot load extension modules, so the
+// build bundles this file (esbuild, one IIFE) with the rules generated from the engine
+// (contract.js). The message shapes it posts and reads are defined and validated in
+// extension/messages.js (PageToContent, ContentToPage).
+import {
+  BROADCAST_METHODS,
+  READ_METHODS as CONTRACT_READ_METHODS,
+  HOP_DEADLINES,
+  MAX_NAME_CHARS,
+} from "./contract.js";
+
 (() => {
   const TARGET_CONTENT = "rpc-lifeline-content";
   const TARGET_INPAGE = "rpc-lifeline-inpage";
-  /**
-   * How long a page request waits for a fallback before taking the wallet's own answer. Each
-   * hop gives up a little after the one behind it: engine fallbackBudgetMs 4 s, background
-   * 4.4 s, content 4.7 s, here 5 s; so a late answer is never lost between two hops.
-   */
-  const FALLBACK_DEADLINE_MS = 5000;
+  /** How long a page request waits for a fallback before taking the wallet's own answer. */
+  const FALLBACK_DEADLINE_MS = HOP_DEADLINES.pageMs;
   /** Hedge attempts for one read that its wallet has not answered. */
   const MAX_HEDGES_PER_READ = 3;
   /** Longest a wallet's block number waits for the fallback's when its head looks frozen. */
@@ -30,38 +34,12 @@
   const ERROR_DATA_CHARS = 2000;
   /** Kept under messages.js' 64 KiB fallback cap to leave room for the envelope. */
   const FALLBACK_PARAMS_CHARS = 60 * 1024;
-  const WALLET_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-  const METHOD_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+  const WALLET_RE = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${MAX_NAME_CHARS - 1}}$`);
+  const METHOD_RE = new RegExp(`^[A-Za-z][A-Za-z0-9_]{0,${MAX_NAME_CHARS - 1}}$`);
   const HEX_RE = /^0x[0-9a-fA-F]{1,14}$/;
 
-  // Identical to the engine's Read class (src/, method classes); the engine re-checks.
-  const READ_METHODS = new Set([
-    "eth_blockNumber",
-    "eth_call",
-    "eth_getBalance",
-    "eth_getCode",
-    "eth_getStorageAt",
-    "eth_getTransactionCount",
-    "eth_getBlockByNumber",
-    "eth_getBlockByHash",
-    "eth_getTransactionByHash",
-    "eth_getTransactionReceipt",
-    "eth_getLogs",
-    "eth_estimateGas",
-    "eth_gasPrice",
-    "eth_maxPriorityFeePerGas",
-    "eth_feeHistory",
-    "eth_chainId",
-    "net_version",
-    "eth_getBlockTransactionCountByNumber",
-    "eth_getBlockTransactionCountByHash",
-    "eth_getUncleCountByBlockNumber",
-    "eth_getUncleCountByBlockHash",
-    "eth_getProof",
-    "eth_blobBaseFee",
-    "eth_syncing",
-    "web3_clientVersion",
-  ]);
+  const READ_METHODS = new Set(CONTRACT_READ_METHODS);
+  const BROADCAST = new Set(BROADCAST_METHODS);
 
   // Only http(s) documents with a real origin get a bridge; file:, sandboxed and other opaque
   // origins are left exactly as they are.
@@ -410,9 +388,10 @@
     const wallet = walletOf(raw);
     walletProviders.set(wallet, raw);
     listenForChain(raw);
-    // A signed transaction may be broadcast by fallbacks while the wallet's RPC fails (the
-    // engine decides); it is never hedged and never altered.
-    const broadcast = method === "eth_sendRawTransaction";
+    // A signed transaction always goes to the wallet first; only the wallet's own
+    // infrastructure failure of it may send it on to fallbacks (the engine decides). It is
+    // never hedged, never rerouted on a policy, never altered.
+    const broadcast = BROADCAST.has(method);
     const plan = {
       raw,
       wallet,
@@ -567,7 +546,7 @@
         );
       };
 
-      if (policy.mode === "reroute") {
+      if (policy.mode === "reroute" && !plan.broadcast) {
         askFallback(plan, chainId, "reroute").then((answer) =>
           answer.served ? serve(answer) : runWallet(false),
         );

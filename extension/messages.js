@@ -13,14 +13,16 @@
 // chain file the user imports, and the user's endpoints read back from storage.
 //
 // This file is loaded three ways, so it has no `export` and defines one global,
-// `globalThis.LifelineMessages`: as a classic content script listed before content.js, as a
-// side-effect `import "./messages.js"` in the module service worker and the popup, and by
-// node tests. inpage.js runs in the page's own world and cannot load it: it keeps a copy of
+// `globalThis.LifelineMessages`: bundled (esbuild, one IIFE with the generated contract.js)
+// as a classic content script listed before content.js, as a side-effect
+// `import "./messages.js"` in the module service worker and the popup, and by node tests. inpage.js runs in the page's own world and cannot load it: it keeps a copy of
 // the shapes it sends and reads; keep the two in sync.
 //
 // Every validator takes untrusted input and returns a fresh plain object built only from
 // the fields of the schema, or null. Nothing in any message from a page can name a URL the
 // extension would fetch: no schema has such a field and unknown keys are rejected.
+import { MAX_NAME_CHARS } from "./contract.js";
+
 (() => {
   const TARGET_CONTENT = "rpc-lifeline-content";
   const TARGET_INPAGE = "rpc-lifeline-inpage";
@@ -78,7 +80,7 @@
     errorDataChars: 2000,
     sentenceChars: 500,
     methodChars: 64,
-    walletChars: 128,
+    walletChars: MAX_NAME_CHARS,
     /** Nesting depth of params: eth_call state overrides need about 5. */
     paramsDepth: 16,
     /** Longest latency worth reporting: wallet prompts can stay open a long time. */

@@ -4,6 +4,7 @@
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
 import { bundledChains } from "./chain-list.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -18,6 +19,8 @@ function cargoVersion() {
   if (!match) fail("no version in Cargo.toml");
   return match[1];
 }
+
+const CONTENT_SCRIPTS = ["inpage.js", "messages.js", "content.js"];
 
 function layOut(browser, chains, version) {
   const out = join(root, "dist", browser);
@@ -40,6 +43,16 @@ function layOut(browser, chains, version) {
       JSON.parse(readFileSync(join(root, "extension/manifest.firefox.json"), "utf8")),
     );
   }
+  // Content scripts are classic scripts: each is bundled into one IIFE with the rules the
+  // engine generates (contract.js). The service worker and pages import them as modules.
+  buildSync({
+    entryPoints: CONTENT_SCRIPTS.map((file) => join(root, "extension", file)),
+    outdir: out,
+    bundle: true,
+    format: "iife",
+    target: ["chrome111", "firefox128"],
+    logLevel: "warning",
+  });
   manifest.version = version;
   writeFileSync(join(out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileSync(join(out, "chains.json"), `${JSON.stringify(chains)}\n`);

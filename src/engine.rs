@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, VecDeque};
 pub type TabId = u32;
 
 /// Longest wallet identity (an EIP-6963 rdns) or method name accepted from a page.
-const MAX_NAME_LEN: usize = 64;
+pub const MAX_NAME_LEN: usize = 64;
 /// Open tabs tracked at once; beyond this the least recently active is forgotten.
 const MAX_TABS: usize = 512;
 /// Fallback reads in progress at once across all tabs.

@@ -5,6 +5,8 @@
 #![cfg_attr(test, allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod badge;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod contract;
 pub mod engine;
 pub mod head_truth;
 pub mod health;

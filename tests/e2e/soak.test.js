@@ -261,11 +261,24 @@ test(`soak: ${TABS} tabs × ${RATE} reads/s for ${SECONDS} s with random faults`
   // Stop the traffic, let every wallet answer, let the last reads settle.
   await Promise.all(pages.map((p) => p.evaluate(() => clearInterval(window.__soakTimer))));
   for (const p of proxies) await p.setMode("ok");
-  await new Promise((r) => setTimeout(r, 6_000));
-  const pageCounts = await Promise.all(pages.map((p) => p.evaluate(() => window.__soak)));
-  const countsAfter = await world.serviceWorker.evaluate(() =>
-    structuredClone(globalThis.__soak ?? null),
-  );
+  // A rerouted read can take up to the page's hop deadline (5.2 s) to settle, and its report
+  // reaches the worker after that: wait until every page has settled what it sent and the
+  // worker's counts stop changing, instead of a fixed sleep that a loaded machine outruns.
+  const settledBy = Date.now() + 30_000;
+  let pageCounts;
+  let countsAfter;
+  let previous = "";
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    pageCounts = await Promise.all(pages.map((p) => p.evaluate(() => window.__soak)));
+    countsAfter = await world.serviceWorker.evaluate(() =>
+      structuredClone(globalThis.__soak ?? null),
+    );
+    const snapshot = JSON.stringify([pageCounts, countsAfter]);
+    const settled = pageCounts.every((c) => c.settled === c.sent);
+    if ((settled && snapshot === previous) || Date.now() > settledBy) break;
+    previous = snapshot;
+  }
   heap.push(await worker.heap());
   await worker.close();
 

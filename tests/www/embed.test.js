@@ -10,18 +10,18 @@ import { DEV_ACCOUNT } from "../rig/chain.js";
 import { rpcCall } from "../rig/json-rpc.js";
 import { openPage, ROOT, screenshot, setWalletFault, startWorld } from "./world.js";
 
-/** The names in the first `new Set([...])` literal of a source file. */
-async function readMethodsOf(file) {
-  const text = await readFile(join(ROOT, file), "utf8");
-  const list = text.match(/const READ_METHODS = new Set\(\[([\s\S]*?)\]\);/)?.[1];
-  assert.ok(list, `no READ_METHODS in ${file}`);
-  return [...list.matchAll(/"([a-zA-Z0-9_]+)"/g)].map((m) => m[1]);
-}
-
-test("the embed's read methods are the extension's (the engine's Read class)", async () => {
-  const embed = await readMethodsOf("www/lifeline/embed.js");
-  const inpage = await readMethodsOf("extension/inpage.js");
-  assert.deepEqual(embed, inpage);
+test("the embed and the extension take their read methods from the engine, not a copy", async () => {
+  const { READ_METHODS } = await import("../../extension/contract.js");
+  for (const file of ["www/lifeline/embed.js", "extension/inpage.js"]) {
+    const source = await readFile(join(ROOT, file), "utf8");
+    assert.match(source, /from "(\.\.\/\.\.\/extension|\.)\/contract\.js"/, file);
+    assert.ok(!source.includes('"eth_getTransactionByBlockHashAndIndex"'), `${file} keeps a copy`);
+  }
+  for (const bundle of ["dist/www/lifeline/embed.js", "dist/chrome/inpage.js"]) {
+    const text = await readFile(join(ROOT, bundle), "utf8");
+    for (const method of READ_METHODS)
+      assert.ok(text.includes(`"${method}"`), `${bundle}: ${method}`);
+  }
 });
 
 /** A dapp page that adds RPC Lifeline with one script tag, its wallet on window.ethereum. */

@@ -17,6 +17,7 @@
 // `provider[Symbol.for("rpc-lifeline.extension")]`), this module steps back: the provider is
 // returned as it is, no engine is loaded, and the badge says that the extension is in charge.
 import "../../extension/badge-view.js";
+import { READ_METHODS as CONTRACT_READ_METHODS, HOP_DEADLINES } from "../../extension/contract.js";
 import init, { Lifeline } from "../../pkg/rpc_lifeline.js";
 
 export { Lifeline };
@@ -24,40 +25,14 @@ export { Lifeline };
 /** Set (to true) by the extension's in-page wrapper on every provider it wraps. */
 export const EXTENSION_MARK = Symbol.for("rpc-lifeline.extension");
 
-// Identical to the engine's Read class and extension/inpage.js (a test keeps them equal);
-// the engine re-checks, so a method missing here is only never hedged.
-const READ_METHODS = new Set([
-  "eth_blockNumber",
-  "eth_call",
-  "eth_getBalance",
-  "eth_getCode",
-  "eth_getStorageAt",
-  "eth_getTransactionCount",
-  "eth_getBlockByNumber",
-  "eth_getBlockByHash",
-  "eth_getTransactionByHash",
-  "eth_getTransactionReceipt",
-  "eth_getLogs",
-  "eth_estimateGas",
-  "eth_gasPrice",
-  "eth_maxPriorityFeePerGas",
-  "eth_feeHistory",
-  "eth_chainId",
-  "net_version",
-  "eth_getBlockTransactionCountByNumber",
-  "eth_getBlockTransactionCountByHash",
-  "eth_getUncleCountByBlockNumber",
-  "eth_getUncleCountByBlockHash",
-  "eth_getProof",
-  "eth_blobBaseFee",
-  "eth_syncing",
-  "web3_clientVersion",
-]);
+// The engine's Read class, generated from the Rust (extension/contract.js); the engine
+// re-checks every request.
+const READ_METHODS = new Set(CONTRACT_READ_METHODS);
 
 /** The engine knows one page as one tab. */
 const TAB = 1;
-/** A fallback read that has not come back by then is dropped (engine budget 4 s + margin). */
-const SERVE_DEADLINE_MS = 4500;
+/** A fallback read that has not come back by then is dropped. */
+const SERVE_DEADLINE_MS = HOP_DEADLINES.workerMs;
 /** The engine's requestTimeoutMs default: a read is not left waiting on the wallet longer. */
 const REQUEST_TIMEOUT_MS = 3000;
 /** Longest a wallet's block number waits for the fallback's when its head looks frozen. */
