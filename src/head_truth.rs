@@ -1,7 +1,7 @@
 //! Which head is true: decided by agreement between independent sources, never by one.
 //!
 //! A listed endpoint can lie (report a head ahead of the chain) and any single source can be
-//! behind. So a head counts only once [`QUORUM`] independent sources (distinct hosts) have
+//! behind. So a head counts only once [`QUORUM`] independent sources (distinct operators, see `Endpoint::operator`) have
 //! reached it; a source is behind only when a quorum of *others* had a newer head before it
 //! spoke; and a source far ahead of every other is suspect, not truth. With fewer than a
 //! quorum of sources, no head judges anyone: a lone fallback is used (the page's own

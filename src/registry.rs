@@ -92,6 +92,17 @@ impl Endpoint {
     pub fn host(&self) -> &str {
         endpoint_host(&self.url).unwrap_or(&self.url)
     }
+
+    /// Who runs it, as far as a URL can tell: its host, so two URLs of one provider count as
+    /// one source of head truth. On the user's own machine each port is its own node.
+    pub fn operator(&self) -> &str {
+        let host = self.host();
+        if host != "127.0.0.1" && host != "localhost" {
+            return host;
+        }
+        let rest = self.url.split_once("://").map_or(self.url.as_str(), |(_, rest)| rest);
+        rest.split(['/', '?', '#']).next().unwrap_or(host)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -233,7 +244,7 @@ impl Chain {
     /// One head report per independent source (host) among verified endpoints, leaving out
     /// the endpoint at `except`: two URLs on one host are one operator's word.
     pub fn head_reports(&self, except: Option<usize>) -> Vec<Report> {
-        let mut by_host: BTreeMap<&str, Report> = BTreeMap::new();
+        let mut by_operator: BTreeMap<&str, Report> = BTreeMap::new();
         let verified = self
             .endpoints
             .iter()
@@ -241,12 +252,12 @@ impl Chain {
             .filter(|(i, e)| Some(*i) != except && e.verification == Verification::Verified);
         for (_, e) in verified {
             let Some(report) = e.health.head_report() else { continue };
-            let kept = by_host.entry(e.host()).or_insert(report);
+            let kept = by_operator.entry(e.operator()).or_insert(report);
             if report.number > kept.number {
                 *kept = report;
             }
         }
-        by_host.into_values().collect()
+        by_operator.into_values().collect()
     }
 
     /// The highest head a quorum of verified endpoints agrees on (see [`head_truth`]). Heads
@@ -360,6 +371,23 @@ mod tests {
         ] {
             assert!(!carries_credential(public), "{public}");
         }
+    }
+
+    #[test]
+    fn one_provider_is_one_source_but_each_local_port_is_its_own_node() {
+        let operator = |url: &str| {
+            Endpoint::new(&RpcSpec {
+                url: url.into(),
+                tracking: Tracking::None,
+                source: None,
+                private: false,
+            })
+            .operator()
+            .to_owned()
+        };
+        assert_eq!(operator("https://rpc.ankr.com/eth"), operator("https://rpc.ankr.com:443/polygon"));
+        assert_ne!(operator("http://127.0.0.1:8545"), operator("http://127.0.0.1:8546/rpc"));
+        assert_eq!(operator("http://localhost:8545/a"), "localhost:8545");
     }
 
     #[test]

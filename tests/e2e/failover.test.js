@@ -1,5 +1,6 @@
 // Failover in the browser: the one-click wallet fix (EIP-3085) in each of its outcomes, a stale
-// wallet treated as failing, and a signed transaction broadcast through the fallback.
+// wallet treated as failing once two fallbacks agree it is behind, and a signed transaction
+// sent to the wallet first and on to a fallback only after the wallet failed it.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -112,9 +113,19 @@ describe("Protect mode against a stale wallet and for a signed transaction", () 
   let world;
 
   before(async () => {
-    // Probe heads every 2 s even while the wallet looks healthy, so staleness shows quickly.
+    // Two fallbacks, so a head can be agreed on. Probe heads every 2 s even while the wallet
+    // looks healthy, and allow a wallet whose rhythm is not known yet 5 s (not 30 s) behind
+    // the agreed head before it counts as stale, so staleness shows quickly.
     world = await startWorld({
-      settings: { mode: "protect", engineSettings: { probeIntervalHealthyMs: 2_000 } },
+      fallbacks: 2,
+      settings: {
+        mode: "protect",
+        engineSettings: {
+          probeIntervalHealthyMs: 2_000,
+          probeIntervalDegradedMs: 1_000,
+          maxHeadCacheMs: 5_000,
+        },
+      },
     });
   });
 
@@ -124,16 +135,19 @@ describe("Protect mode against a stale wallet and for a signed transaction", () 
     const page = await openDapp(world);
     await page.evaluate(() => window.dapp.blockNumber());
     await world.wallet.setMode("stale");
-    await jsonRpc(world.anvil.url, "anvil_mine", ["0x8"]);
-    await startTraffic(page, 300);
-    await waitForBadge(page, "rerouting", 20_000);
-    await stopTraffic(page);
-    assert.match((await badgeState(page)).sentence, /\(stale blocks\)/);
-    const live = BigInt(await jsonRpc(world.anvil.url, "eth_blockNumber", []));
-    const shown = await page.evaluate(() => window.dapp.blockNumber());
-    assert.equal(BigInt(shown), live, "the dapp sees the live head, not the wallet's stale one");
-    await world.wallet.setMode("ok");
-    await page.close();
+    try {
+      await jsonRpc(world.anvil.url, "anvil_mine", ["0x8"]);
+      await startTraffic(page, 300);
+      await waitForBadge(page, "rerouting", 20_000);
+      await stopTraffic(page);
+      assert.match((await badgeState(page)).sentence, /\(stale blocks\)/);
+      const live = BigInt(await jsonRpc(world.anvil.url, "eth_blockNumber", []));
+      const shown = await page.evaluate(() => window.dapp.blockNumber());
+      assert.equal(BigInt(shown), live, "the dapp sees the live head, not the wallet's stale one");
+    } finally {
+      await world.wallet.setMode("ok");
+      await page.close();
+    }
   });
 
   test("a wallet head that stops moving never shows the page an old block, trials included", async () => {
@@ -193,12 +207,16 @@ describe("Protect mode against a stale wallet and for a signed transaction", () 
       { from, to: from, value: "0x1", gas: "0x5208", gasPrice: "0x77359400" },
     ]);
     world.fallback.resetStats();
+    world.fallback2.resetStats();
+    world.wallet.resetStats();
     const hash = await page.evaluate(
       (tx) => window.ethereum.request({ method: "eth_sendRawTransaction", params: [tx] }),
       raw,
     );
     assert.match(hash, /^0x[0-9a-f]{64}$/);
-    assert.equal(world.fallback.stats().byMethod.eth_sendRawTransaction, 1);
+    const sent = (proxy) => proxy.stats().byMethod.eth_sendRawTransaction ?? 0;
+    assert.equal(sent(world.wallet), 1, "the wallet was asked first");
+    assert.ok(sent(world.fallback) + sent(world.fallback2) >= 1, "then the fallbacks");
     await jsonRpc(world.anvil.url, "anvil_mine", ["0x1"]);
     const receipt = await jsonRpc(world.anvil.url, "eth_getTransactionReceipt", [hash]);
     assert.equal(receipt?.status, "0x1", "mined");

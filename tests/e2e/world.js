@@ -13,7 +13,7 @@ export const ROOT = resolve(import.meta.dirname, "../..");
 export const EXTENSION_DIR = join(ROOT, "dist/chrome");
 export const SCREENSHOTS = join(ROOT, "docs/screenshots");
 
-/** Chain 31337 as the user would add it in the options page, with our fallback endpoint. */
+/** Chain 31337 as the user would add it in the options page, with our fallback endpoints. */
 export function anvilChain(fallbackUrls) {
   return {
     chainId: CHAIN_ID,
@@ -26,12 +26,14 @@ export function anvilChain(fallbackUrls) {
 
 /**
  * Starts the world. `extensionDir: null` launches Chromium without the extension.
- * `settings` are written to the extension's storage before any page opens.
+ * `settings` are written to the extension's storage before any page opens. `fallbacks: 2` adds
+ * `fallback2`: a head counts only when two sources agree, so judging a wallet's head needs two.
  */
 export async function startWorld({
   extensionDir = EXTENSION_DIR,
   settings = {},
   expectWorker = true,
+  fallbacks = 1,
 } = {}) {
   if (extensionDir && !existsSync(join(extensionDir, "pkg/rpc_lifeline_bg.wasm"))) {
     throw new Error(`no built extension in ${extensionDir}: run make build`);
@@ -44,7 +46,8 @@ export async function startWorld({
   try {
     world.anvil = await startAnvil();
     stops.push(() => world.anvil.stop());
-    for (const name of ["wallet", "wallet2", "fallback"]) {
+    const names = ["wallet", "wallet2", "fallback", ...(fallbacks > 1 ? ["fallback2"] : [])];
+    for (const name of names) {
       world[name] = await startFaultProxy({ upstream: world.anvil.url });
       stops.push(() => world[name].stop());
     }
@@ -56,7 +59,7 @@ export async function startWorld({
     world.serviceWorker = world.browser.serviceWorker;
     if (world.serviceWorker) {
       await world.serviceWorker.evaluate((values) => chrome.storage.local.set(values), {
-        userChains: [anvilChain([world.fallback.url])],
+        userChains: [anvilChain([world.fallback.url, world.fallback2?.url].filter(Boolean))],
         ...settings,
       });
     }
