@@ -53,10 +53,18 @@ const chainNames = new Map();
 const requestLog = createRequestLog({ storage: api.storage.local });
 requestLog.install();
 /**
- * tab id → { ports: Set<PortContext>, origin?, modeSent?, policies, badges, fixes }, where the
- * three maps hold the engine's latest action per "wallet\nchainId", replayed to new ports.
+ * view id → { browserTab, frameKey?, ports: Set<PortContext>, origin?, modeSent?, policies,
+ * badges, fixes }, where the three maps hold the engine's latest action per "wallet\nchainId",
+ * replayed to new ports. A view is what the engine calls a tab: a browser tab's top frame
+ * (its id is the tab's) and, apart from it, each other origin framed in that tab, so a
+ * cross-origin frame's reports, verdicts, badge and fix never reach the top frame's.
  */
 const tabs = new Map();
+/** "browserTab\nframe origin" → the view id of a cross-origin frame (ids from FRAME_VIEW_BASE). */
+const frameViews = new Map();
+const FRAME_VIEW_BASE = 2 ** 31;
+const MAX_VIEW_ID = 2 ** 32 - 1;
+let nextFrameView = FRAME_VIEW_BASE;
 // Engine request ids must be unique per tab across frames and worker restarts.
 let nextRequestId = Date.now() * 1000;
 
@@ -89,6 +97,9 @@ function createEngine(chains, saved) {
     try {
       const engine = Lifeline.restore(engineSettings(), chains, saved.engine);
       restoreTabs(saved.tabs);
+      if (Number.isSafeInteger(saved.nextFrameView) && saved.nextFrameView <= MAX_VIEW_ID) {
+        nextFrameView = Math.max(nextFrameView, saved.nextFrameView);
+      }
       if (Number.isSafeInteger(saved.nextRequestId) && saved.nextRequestId > nextRequestId) {
         nextRequestId = saved.nextRequestId;
       }
@@ -96,6 +107,7 @@ function createEngine(chains, saved) {
     } catch (error) {
       console.warn("RPC Lifeline: saved state not usable, starting fresh.", error);
       tabs.clear();
+      frameViews.clear();
     }
   }
   try {
@@ -161,7 +173,8 @@ async function forgetClosedTabs() {
   if (!tabs.size) return;
   try {
     const open = new Set((await api.tabs.query({})).map((t) => t.id));
-    for (const tab of [...tabs.keys()]) if (!open.has(tab)) closeTab(tab);
+    const gone = new Set([...tabs.values()].map((e) => e.browserTab).filter((t) => !open.has(t)));
+    for (const tab of gone) closeBrowserTab(tab);
   } catch {
     // no tabs API: they are forgotten when closed instead
   }
@@ -169,10 +182,12 @@ async function forgetClosedTabs() {
 
 // --- per-tab caches -------------------------------------------------------------------------
 
-function tabEntry(tab) {
+function tabEntry(tab, browserTab = tab) {
   let entry = tabs.get(tab);
   if (!entry) {
     entry = {
+      browserTab,
+      frameKey: undefined,
       ports: new Set(),
       origin: undefined,
       modeSent: undefined,
@@ -190,6 +205,8 @@ const keyOf = (action) => `${action.wallet}\n${action.chainId}`;
 function serializeTabs() {
   return [...tabs].map(([tab, e]) => ({
     tab,
+    browserTab: e.browserTab,
+    frameKey: e.frameKey,
     origin: e.origin,
     policies: [...e.policies.values()],
     badges: [...e.badges.values()],
@@ -201,8 +218,13 @@ function restoreTabs(saved) {
   if (!Array.isArray(saved)) return;
   for (const t of saved) {
     if (!Number.isSafeInteger(t?.tab)) continue;
-    const entry = tabEntry(t.tab);
+    const browserTab = Number.isSafeInteger(t.browserTab) ? t.browserTab : t.tab;
+    const entry = tabEntry(t.tab, browserTab);
     if (typeof t.origin === "string") entry.origin = t.origin;
+    if (typeof t.frameKey === "string" && t.tab !== browserTab) {
+      entry.frameKey = t.frameKey;
+      frameViews.set(t.frameKey, t.tab);
+    }
     for (const [list, map] of [
       [t.policies, entry.policies],
       [t.badges, entry.badges],
@@ -214,8 +236,15 @@ function restoreTabs(saved) {
 }
 
 function closeTab(tab) {
+  const entry = tabs.get(tab);
+  if (entry?.frameKey) frameViews.delete(entry.frameKey);
   tabs.delete(tab);
   if (lifeline) runActions(lifeline.handle({ type: "tabClosed", tab }, Date.now()));
+}
+
+/** Closes every view of a browser tab: its top frame's and its cross-origin frames'. */
+function closeBrowserTab(browserTab) {
+  for (const [view, e] of [...tabs]) if (e.browserTab === browserTab) closeTab(view);
 }
 
 // --- engine actions -------------------------------------------------------------------------
@@ -323,8 +352,10 @@ function replay(ctx) {
   for (const a of entry.fixes.values()) safePost(ctx.port, fixMessage(a));
 }
 
+/** The toolbar shows the top frame's verdicts only: a framed origin cannot paint it. */
 function updateToolbar(tab) {
   const entry = tabs.get(tab);
+  if (!entry || entry.browserTab !== tab) return;
   let worst = "healthy";
   for (const b of entry?.badges.values() ?? []) if (RANK[b.state] > RANK[worst]) worst = b.state;
   const look = TOOLBAR[worst];
@@ -395,6 +426,7 @@ async function persist() {
       engine: lifeline.exportState(),
       tabs: serializeTabs(),
       nextRequestId,
+      nextFrameView,
     };
     await stateArea().set({ [STATE_KEY]: saved });
   } catch (error) {
@@ -424,27 +456,62 @@ function onConnect(port) {
     port.disconnect();
     return;
   }
+  const frameId = sender.frameId ?? 0;
+  const view = viewOf(tab, frameId, sender);
   const ctx = {
     port,
-    tab,
-    frameId: sender.frameId ?? 0,
+    tab: view,
+    frameId,
     limiter: M.createRateLimiter(M.PORT_RATE),
     requestIds: new Map(),
   };
-  const entry = tabEntry(tab);
-  const origin = ctx.frameId === 0 ? originOf(sender.url) : originOf(sender.tab?.url);
+  const entry = tabEntry(view, tab);
+  // The site (for its per-site mode) is the top frame's, in every frame of the tab.
+  const origin = frameId === 0 ? originOf(sender.url) : originOf(sender.tab?.url);
   if (origin && origin !== entry.origin) {
     entry.origin = origin;
     entry.modeSent = undefined;
   }
+  if (view !== tab) entry.frameKey = frameKeyOf(tab, frameId, sender);
   entry.ports.add(ctx);
   port.onMessage.addListener((raw) => guard(() => onPortMessage(ctx, raw)));
   port.onDisconnect.addListener(() => {
     void api.runtime.lastError;
     entry.ports.delete(ctx);
+    // A cross-origin frame's view lives as long as one of its frames is connected.
+    if (view !== tab && entry.ports.size === 0 && tabs.get(view) === entry) {
+      ready.then(() => guard(() => entry.ports.size === 0 && closeTab(view)));
+    }
   });
   ready.then(() => guard(() => replay(ctx)));
   scheduleTick();
+}
+
+/**
+ * The engine view a frame reports to, from the browser's record of who connected (never from
+ * a message): the tab's own for its top frame and same-origin frames, one per other origin.
+ */
+function viewOf(tab, frameId, sender) {
+  const key = frameKeyOf(tab, frameId, sender);
+  if (key === undefined) return tab;
+  let view = frameViews.get(key);
+  if (view === undefined) {
+    view = nextFrameView;
+    nextFrameView = nextFrameView >= MAX_VIEW_ID ? FRAME_VIEW_BASE : nextFrameView + 1;
+    frameViews.set(key, view);
+  }
+  return view;
+}
+
+/** undefined for the top frame and frames of its origin; else "tab\norigin" (opaque: per frame). */
+function frameKeyOf(tab, frameId, sender) {
+  if (frameId === 0) return undefined;
+  const origin =
+    typeof sender.origin === "string" && sender.origin !== "null"
+      ? sender.origin
+      : originOf(sender.url);
+  if (origin !== undefined && origin === originOf(sender.tab?.url)) return undefined;
+  return `${tab}\n${origin ?? `opaque frame ${frameId}`}`;
 }
 
 function onPortMessage(ctx, raw) {
@@ -568,9 +635,7 @@ async function serveFallback(ctx, msg) {
 
 // --- tabs, settings, popup ------------------------------------------------------------------
 
-api.tabs?.onRemoved?.addListener((tab) =>
-  ready.then(() => guard(() => tabs.has(tab) && closeTab(tab))),
-);
+api.tabs?.onRemoved?.addListener((tab) => ready.then(() => guard(() => closeBrowserTab(tab))));
 
 api.storage.onChanged.addListener((changes, area) => {
   const policyChanged = area === "managed";

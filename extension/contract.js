@@ -34,6 +34,30 @@ export const READ_METHODS = Object.freeze([
 /** Signed transactions: wallet first, fallbacks only after the wallet failed that one. */
 export const BROADCAST_METHODS = Object.freeze(["eth_sendRawTransaction"]);
 
+/** Reads that may carry account data: hedged only when the policy says accountReads. */
+export const ACCOUNT_DATA_METHODS = Object.freeze([
+  "eth_call",
+  "eth_estimateGas",
+  "eth_getBalance",
+  "eth_getCode",
+  "eth_getLogs",
+  "eth_getProof",
+  "eth_getStorageAt",
+  "eth_getTransactionCount",
+]);
+
+/**
+ * Whether a read may be asked of a fallback before its wallet answers, under the engine's
+ * policy: reroute, or hedge (a read with account data only while the wallet is suspect).
+ */
+export function mayHedge(policy, method) {
+  if (policy.mode === "reroute") return true;
+  return (
+    policy.mode === "hedge" &&
+    (policy.accountReads === true || !ACCOUNT_DATA_METHODS.includes(method))
+  );
+}
+
 /** Longest wallet identity (EIP-6963 rdns) or method name the engine judges. */
 export const MAX_NAME_CHARS = 64;
 

@@ -15,6 +15,7 @@ import {
   READ_METHODS as CONTRACT_READ_METHODS,
   HOP_DEADLINES,
   MAX_NAME_CHARS,
+  mayHedge,
 } from "./contract.js";
 
 (() => {
@@ -124,6 +125,7 @@ import {
               mode: "hedge",
               afterMs: p.afterMs,
               checkHead: p.checkHead === true,
+              accountReads: p.accountReads === true,
             });
           }
           rescheduleWaiting(key);
@@ -155,10 +157,9 @@ import {
   function scheduleHedge(entry, policy) {
     clearTimer(entry.timer);
     entry.timer = undefined;
+    if (!mayHedge(policy, entry.method)) return;
     if (policy.mode === "reroute") entry.hedge();
-    if (policy.mode === "hedge") {
-      entry.timer = setTimer(entry.hedge, Math.max(0, entry.start + policy.afterMs - perfNow()));
-    }
+    else entry.timer = setTimer(entry.hedge, Math.max(0, entry.start + policy.afterMs - perfNow()));
   }
 
   function rescheduleWaiting(key) {
@@ -505,7 +506,13 @@ import {
           );
         };
         const key = policyKey(plan.wallet, chainId);
-        const waiting = { start: report.start, hedge, timer: undefined, hedges: 0 };
+        const waiting = {
+          start: report.start,
+          method: plan.method,
+          hedge,
+          timer: undefined,
+          hedges: 0,
+        };
         if (mayAsk && !plan.broadcast) {
           if (!waitingReads.has(key)) waitingReads.set(key, new Set());
           waitingReads.get(key).add(waiting);

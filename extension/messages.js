@@ -238,7 +238,12 @@ import { MAX_NAME_CHARS } from "./contract.js";
 
   const policy = union("mode", {
     pass: object({ mode: literal("pass") }),
-    hedge: object({ mode: literal("hedge"), afterMs: int(0, 60_000), checkHead: bool }),
+    hedge: object({
+      mode: literal("hedge"),
+      afterMs: int(0, 60_000),
+      checkHead: bool,
+      accountReads: bool,
+    }),
     reroute: object({ mode: literal("reroute") }),
   });
 

@@ -4,7 +4,7 @@
 //! contract` rewrites it. Native only: the wasm module never carries it.
 
 use crate::engine::MAX_NAME_LEN;
-use crate::method::{BROADCAST_METHODS, READ_METHODS};
+use crate::method::{ACCOUNT_DATA_METHODS, BROADCAST_METHODS, READ_METHODS};
 use crate::settings::Settings;
 use std::fmt::Write;
 
@@ -20,6 +20,22 @@ pub fn javascript() -> String {
         "Signed transactions: wallet first, fallbacks only after the wallet failed that one.",
         "BROADCAST_METHODS",
         BROADCAST_METHODS,
+    );
+    list(
+        &mut js,
+        "Reads that may carry account data: hedged only when the policy says accountReads.",
+        "ACCOUNT_DATA_METHODS",
+        ACCOUNT_DATA_METHODS,
+    );
+    js.push_str(
+        "/**\n * Whether a read may be asked of a fallback before its wallet answers, under the engine's\n \
+         * policy: reroute, or hedge (a read with account data only while the wallet is suspect).\n */\n\
+         export function mayHedge(policy, method) {\n  \
+         if (policy.mode === \"reroute\") return true;\n  \
+         return (\n    \
+         policy.mode === \"hedge\" &&\n    \
+         (policy.accountReads === true || !ACCOUNT_DATA_METHODS.includes(method))\n  \
+         );\n}\n\n",
     );
     let _ = writeln!(js, "/** Longest wallet identity (EIP-6963 rdns) or method name the engine judges. */");
     let _ = writeln!(js, "export const MAX_NAME_CHARS = {MAX_NAME_LEN};\n");

@@ -9,7 +9,7 @@
 use crate::badge::{BadgeState, Verdict};
 use crate::head_truth::{self, Report};
 use crate::health::{Circuit, EndpointHealth, Head};
-use crate::method::{MethodClass, classify_method};
+use crate::method::{MethodClass, carries_account_data, classify_method};
 use crate::outcome::{Failure, FailureKind, Observed, Outcome, classify};
 use crate::registry::{ChainId, ChainSpec, Registry, RegistryError, Verification};
 use crate::settings::{InvalidSetting, Mode, Settings};
@@ -36,6 +36,9 @@ const PLAUSIBLE_GROWTH_FACTOR: u64 = 2;
 /// A verified endpoint's chain id is asked again after this long: an endpoint may be
 /// re-pointed at another network behind the same URL.
 const CHAIN_RECHECK_MS: u64 = 600_000;
+/// How long a failure, or a fallback answering for the wallet, keeps it suspect: reads that
+/// carry account data may be hedged meanwhile.
+const SUSPECT_MS: u64 = 10_000;
 /// Granularity of the published hedge delay.
 const HEDGE_DELAY_STEP_MS: u64 = 10;
 
@@ -100,7 +103,9 @@ pub enum Policy {
     /// With `check_head` (the wallet's head looks frozen), an `eth_blockNumber` read is asked
     /// of both at once and the page gets the newer head: a frozen head is not yet proven stale,
     /// and a half-open trial must not show the page a head the wallet is still stuck on.
-    Hedge { after_ms: u64, check_head: bool },
+    /// Reads that carry account data are hedged only with `account_reads` (the wallet is
+    /// suspect): while it is healthy, the user's addresses stay with the provider they chose.
+    Hedge { after_ms: u64, check_head: bool, account_reads: bool },
     /// Reads go straight to a fallback (the wallet is asked only if that fails).
     Reroute,
 }
@@ -219,6 +224,9 @@ struct WalletState {
     fix_suggested: bool,
     was_open: bool,
     recovered_until_ms: u64,
+    /// Until when a fallback that beat it keeps the wallet suspect.
+    #[serde(default)]
+    suspect_until_ms: u64,
 }
 
 impl WalletState {
@@ -232,6 +240,7 @@ impl WalletState {
             fix_suggested: false,
             was_open: false,
             recovered_until_ms: 0,
+            suspect_until_ms: 0,
         }
     }
 }
@@ -667,7 +676,13 @@ impl Engine {
             FallbackReason::WalletError => {
                 request.wallet_error.as_ref().is_some_and(|e| classify(e).failure().is_some())
             }
-            FallbackReason::Hedge => matches!(policy, Policy::Hedge { .. } | Policy::Reroute),
+            FallbackReason::Hedge => match policy {
+                Policy::Hedge { account_reads, .. } => {
+                    account_reads || !carries_account_data(&request.method)
+                }
+                Policy::Reroute => true,
+                Policy::Pass => false,
+            },
             FallbackReason::Reroute => policy == Policy::Reroute,
         };
         if !allowed {
@@ -761,6 +776,13 @@ impl Engine {
             tab.in_flight.get_mut(&id).filter(|r| r.wallet == flight.wallet && r.chain_id == flight.chain_id)
         }) {
             read.beaten = true;
+        }
+        // A fallback answered for this wallet (it erred, or was slower than its hedge delay):
+        // reads with account data may follow for a while.
+        if let Some(w) = self.tabs.get_mut(&flight.tab).and_then(|t| {
+            t.wallets.iter_mut().find(|w| w.wallet == flight.wallet && w.chain_id == flight.chain_id)
+        }) {
+            w.suspect_until_ms = now.saturating_add(SUSPECT_MS);
         }
         self.refresh_tab(flight.tab);
         // The page gets the first answer (for a broadcast, the first endpoint that took it).
@@ -1133,10 +1155,21 @@ impl Engine {
         }
         match w.health.circuit() {
             Circuit::Open { .. } => Policy::Reroute,
-            Circuit::HalfOpen { .. } | Circuit::Closed => {
-                Policy::Hedge { after_ms: self.hedge_delay(&w.health), check_head: w.health.head_frozen() }
-            }
+            Circuit::HalfOpen { .. } | Circuit::Closed => Policy::Hedge {
+                after_ms: self.hedge_delay(&w.health),
+                check_head: w.health.head_frozen(),
+                account_reads: self.suspect(w),
+            },
         }
+    }
+
+    /// Whether the wallet is failing now or lately: its circuit is not closed, it failed a
+    /// read, or a fallback had to answer for it, within the last SUSPECT_MS.
+    fn suspect(&self, w: &WalletState) -> bool {
+        let now = self.now_ms;
+        w.health.circuit() != Circuit::Closed
+            || now < w.suspect_until_ms
+            || w.health.samples().any(|s| s.failure.is_some() && now.saturating_sub(s.at_ms) < SUSPECT_MS)
     }
 
     /// max(floor, p95 × k), capped, over the wallet's healthy answers only (a slow outage must

@@ -50,6 +50,24 @@ pub const READ_METHODS: &[&str] = &[
 
 pub const BROADCAST_METHODS: &[&str] = &["eth_sendRawTransaction"];
 
+/// Reads whose params may carry the user's account data (an address, a `from`, a filter by
+/// address). While the wallet is healthy they stay with it: only once it is suspect may one be
+/// hedged to a fallback the user did not choose as their provider.
+pub const ACCOUNT_DATA_METHODS: &[&str] = &[
+    "eth_call",
+    "eth_estimateGas",
+    "eth_getBalance",
+    "eth_getCode",
+    "eth_getLogs",
+    "eth_getProof",
+    "eth_getStorageAt",
+    "eth_getTransactionCount",
+];
+
+pub fn carries_account_data(method: &str) -> bool {
+    ACCOUNT_DATA_METHODS.contains(&method)
+}
+
 pub fn classify_method(method: &str) -> MethodClass {
     if READ_METHODS.contains(&method) {
         MethodClass::Read
@@ -92,6 +110,22 @@ mod tests {
             "eth_feeHistory",
         ] {
             assert_eq!(classify_method(m), MethodClass::Read, "{m}");
+        }
+    }
+
+    #[test]
+    fn reads_with_account_data_are_reads_and_block_reads_carry_none() {
+        for m in ACCOUNT_DATA_METHODS {
+            assert_eq!(classify_method(m), MethodClass::Read, "{m}");
+        }
+        for m in [
+            "eth_blockNumber",
+            "eth_getBlockByNumber",
+            "eth_gasPrice",
+            "eth_feeHistory",
+            "eth_getTransactionReceipt",
+        ] {
+            assert!(!carries_account_data(m), "{m}");
         }
     }
 

@@ -48,7 +48,7 @@ fn healthy_traffic_stays_healthy_and_probes_sparingly() {
         (BadgeState::Healthy, "Your wallet's Ethereum RPC is answering normally.".into())
     );
     // Only a straggler is hedged: answers take 40 ms, so past the 100 ms floor.
-    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 100, check_head: false });
+    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 100, check_head: false, account_reads: false });
     // 100 s of traffic: eth_chainId once per candidate, then eth_blockNumber at most once a minute each.
     let chain_id_probes = sim.probes.iter().filter(|p| p.2 == "eth_chainId").count();
     let head_probes = sim.probes.iter().filter(|p| p.2 == "eth_blockNumber").count();
@@ -236,7 +236,7 @@ fn outage_on_three_chains_at_once_is_tracked_per_chain() {
         assert_eq!(sim.policy(id), Policy::Reroute);
     }
     assert_eq!(sim.badge(8453).0, BadgeState::Healthy);
-    assert_eq!(sim.policy(8453), Policy::Hedge { after_ms: 100, check_head: false });
+    assert_eq!(sim.policy(8453), Policy::Hedge { after_ms: 100, check_head: false, account_reads: false });
 }
 
 #[test]
@@ -252,8 +252,17 @@ fn recovery_hedges_in_half_open_then_returns_to_the_wallet() {
     sim.read(ETH, Observed::Ok);
     assert_eq!(
         sim.policy(ETH),
-        Policy::Hedge { after_ms: 100, check_head: false },
-        "back to the wallet, stragglers hedged"
+        Policy::Hedge { after_ms: 100, check_head: false, account_reads: true },
+        "back to the wallet, stragglers hedged, those with account data too while it just failed"
+    );
+    for _ in 0..20 {
+        sim.read(ETH, Observed::Ok);
+        sim.advance(500);
+    }
+    assert_eq!(
+        sim.policy(ETH),
+        Policy::Hedge { after_ms: 100, check_head: false, account_reads: false },
+        "healthy again for 10 s: the user's addresses stay with their wallet"
     );
     assert_eq!(
         sim.badge(ETH),
@@ -535,12 +544,45 @@ fn one_stale_head_is_conclusive_even_among_good_answers() {
 }
 
 #[test]
+fn a_healthy_wallets_reads_with_account_data_never_leave_it() {
+    let mut sim = world(Settings::default());
+    for _ in 0..20 {
+        sim.read(ETH, Observed::Ok);
+    }
+    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 100, check_head: false, account_reads: false });
+    // A slow eth_getBalance on a healthy wallet stays with it: no fallback learns the address.
+    for method in ["eth_getBalance", "eth_call", "eth_getLogs", "eth_getTransactionCount"] {
+        let steps = sim.serve(ETH, method, FallbackReason::Hedge, None);
+        assert!(matches!(steps.as_slice(), [FallbackStep::Declined { .. }]), "{method}: {steps:?}");
+    }
+    // A block read may race; once a fallback had to answer for the wallet, the wallet is
+    // suspect and account reads follow, for a while.
+    let id = sim.start(TAB, WALLET, ETH, "eth_blockNumber");
+    let steps = sim.hedge(ETH, "eth_blockNumber", id);
+    assert!(matches!(steps.last(), Some(FallbackStep::Served { .. })), "{steps:?}");
+    sim.finish(TAB, WALLET, ETH, "eth_blockNumber", id, 150, Observed::Ok);
+    assert!(matches!(sim.policy(ETH), Policy::Hedge { account_reads: true, .. }), "{:?}", sim.policy(ETH));
+    let steps = sim.serve(ETH, "eth_getBalance", FallbackReason::Hedge, None);
+    assert!(matches!(steps.last(), Some(FallbackStep::Served { .. })), "{steps:?}");
+    sim.advance(11_000);
+    assert!(matches!(sim.policy(ETH), Policy::Hedge { account_reads: false, .. }), "{:?}", sim.policy(ETH));
+    // A read the wallet failed is rescued whatever it carries: the wallet is failing.
+    let steps = sim.serve(
+        ETH,
+        "eth_getBalance",
+        FallbackReason::WalletError,
+        Some(Observed::Http { status: 503, retry_after_ms: None }),
+    );
+    assert!(matches!(steps.last(), Some(FallbackStep::Served { .. })), "{steps:?}");
+}
+
+#[test]
 fn a_straggler_on_a_healthy_wallet_is_hedged_without_alarming_the_user() {
     let mut sim = world(Settings::default());
     for _ in 0..20 {
         sim.read(ETH, Observed::Ok);
     }
-    let steps = sim.serve(ETH, "eth_call", FallbackReason::Hedge, None);
+    let steps = sim.serve(ETH, "eth_getBlockByNumber", FallbackReason::Hedge, None);
     assert_eq!(steps.last(), Some(&FallbackStep::Served { url: A.into() }));
     assert_eq!(sim.badge(ETH).0, BadgeState::Healthy, "{}", sim.badge(ETH).1);
     // Signing and transactions are never hedged, healthy or not.
@@ -559,13 +601,17 @@ fn the_hedge_delay_follows_the_wallets_healthy_tail_not_its_outage() {
         let id = sim.start(TAB, WALLET, ETH, "eth_call");
         sim.finish(TAB, WALLET, ETH, "eth_call", id, 120, Observed::Ok);
     }
-    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 180, check_head: false }, "1.5 × p95");
+    assert_eq!(
+        sim.policy(ETH),
+        Policy::Hedge { after_ms: 180, check_head: false, account_reads: false },
+        "1.5 × p95"
+    );
     // A slow outage (answers after 2.9 s) does not teach the engine to wait longer.
     for _ in 0..20 {
         let id = sim.start(TAB, WALLET, ETH, "eth_call");
         sim.finish(TAB, WALLET, ETH, "eth_call", id, 2_900, Observed::Ok);
     }
-    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 180, check_head: false });
+    assert_eq!(sim.policy(ETH), Policy::Hedge { after_ms: 180, check_head: false, account_reads: false });
     assert_eq!(sim.badge(ETH).0, BadgeState::Degraded, "the slow tail still shows");
 }
 
@@ -692,11 +738,11 @@ fn reads_a_fallback_answered_while_the_wallet_did_not_time_out_sooner() {
         }
         let outage = sim.now;
         for _ in 0..3 {
-            let id = sim.start(TAB, WALLET, ETH, "eth_call");
+            let id = sim.start(TAB, WALLET, ETH, "eth_getBlockByNumber");
             let steps = if linked {
-                sim.hedge(ETH, "eth_call", id)
+                sim.hedge(ETH, "eth_getBlockByNumber", id)
             } else {
-                sim.serve(ETH, "eth_call", FallbackReason::Hedge, None)
+                sim.serve(ETH, "eth_getBlockByNumber", FallbackReason::Hedge, None)
             };
             assert!(matches!(steps.last(), Some(FallbackStep::Served { .. })), "{steps:?}");
             sim.advance(100);

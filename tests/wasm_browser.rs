@@ -13,6 +13,7 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 const ANVIL_URL: &str = env!("LIFELINE_ANVIL_URL", "run through tests/rig/with-anvil.js");
+const ENDLESS_URL: &str = env!("LIFELINE_ENDLESS_URL", "run through tests/rig/with-anvil.js");
 
 fn json(text: &str) -> JsValue {
     JSON::parse(text).expect("test JSON parses")
@@ -23,9 +24,13 @@ fn get(value: &JsValue, key: &str) -> JsValue {
 }
 
 fn chains() -> JsValue {
+    chains_on(ANVIL_URL)
+}
+
+fn chains_on(url: &str) -> JsValue {
     json(&format!(
         r#"[{{"chainId":31337,"name":"Anvil","nativeCurrency":{{"name":"Ether","symbol":"ETH","decimals":18}},
-            "rpcs":[{{"url":"{ANVIL_URL}","tracking":"none"}}]}}]"#
+            "rpcs":[{{"url":"{url}","tracking":"none"}}]}}]"#
     ))
 }
 
@@ -113,4 +118,23 @@ async fn probes_and_a_fallback_read_reach_anvil_through_gloo_net() {
     let sign = r#"{"tab":1,"wallet":"w","chainId":31337,"method":"personal_sign","params":[],"reason":"walletError","walletError":{"kind":"timeout"}}"#;
     let declined = JsFuture::from(lifeline.serve_read(json(sign)).unwrap()).await.expect("answered");
     assert_eq!(get(&declined, "served"), JsValue::FALSE);
+}
+
+#[wasm_bindgen_test]
+async fn an_endless_body_is_cut_off_at_the_cap_not_read_until_the_time_out() {
+    // A 1 MiB cap and a 20 s probe time-out: the endpoint streams 64 KiB a millisecond with
+    // no content-length, so only a cap applied while streaming ends the read early.
+    let lifeline =
+        Lifeline::new(json(r#"{"maxBodyBytes":1048576,"probeTimeoutMs":20000}"#), chains_on(ENDLESS_URL))
+            .unwrap();
+    let started = r#"{"type":"requestStarted","tab":1,"wallet":"w","chainId":31337,"method":"eth_blockNumber","requestId":1}"#;
+    let actions = actions_of(&lifeline.handle(json(started), js_sys::Date::now()).unwrap());
+    let probe = actions.iter().find(|a| get(a, "type") == JsValue::from_str("probe")).expect("a probe");
+    let id = get(probe, "probeId").as_f64().unwrap() as u64;
+    let began = js_sys::Date::now();
+    JsFuture::from(lifeline.run_probe(id).unwrap()).await.expect("probe ran");
+    let took = js_sys::Date::now() - began;
+    assert!(took < 10_000.0, "the read ended at the cap after {took} ms, not at the time-out");
+    let saved = lifeline.export_state().unwrap();
+    assert!(saved.contains("oversized"), "judged an oversized body: {saved}");
 }

@@ -8,7 +8,9 @@ use gloo_timers::callback::Timeout;
 use serde_json::value::RawValue;
 use std::cell::Cell;
 use std::rc::Rc;
-use web_sys::AbortController;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, ReadableStreamDefaultReader, ReadableStreamReadResult};
 
 pub struct Answer {
     pub observed: Observed,
@@ -59,6 +61,7 @@ async fn attempt(
     // Dropping the Timeout cancels it, so a finished call leaves no timer behind.
     let _timer = {
         let timed_out = Rc::clone(&timed_out);
+        let controller = controller.clone();
         Timeout::new(u32::try_from(timeout_ms).unwrap_or(u32::MAX), move || {
             timed_out.set(true);
             controller.abort();
@@ -88,11 +91,48 @@ async fn attempt(
     if declared.is_some_and(|len| len > max_body_bytes) {
         return (Observed::BadBody { failure: FailureKind::Oversized }, None);
     }
-    let bytes = match response.binary().await {
+    let bytes = match read_capped(&response, max_body_bytes).await {
         Ok(bytes) => bytes,
-        Err(e) => return (failed(e), None),
+        Err(BodyError::Oversized) => {
+            controller.abort();
+            return (Observed::BadBody { failure: FailureKind::Oversized }, None);
+        }
+        Err(BodyError::Read(_)) if timed_out.get() => return (Observed::Timeout, None),
+        Err(BodyError::Read(e)) => return (Observed::Transport { message: e }, None),
     };
     judge_body(&bytes, id, max_body_bytes)
+}
+
+enum BodyError {
+    Oversized,
+    Read(String),
+}
+
+/// The body, read chunk by chunk and given up at the cap: an endpoint that streams without a
+/// content-length (or with a false one) cannot make the worker hold more than the cap.
+async fn read_capped(
+    response: &gloo_net::http::Response,
+    max_body_bytes: usize,
+) -> Result<Vec<u8>, BodyError> {
+    let read_error = |e: wasm_bindgen::JsValue| BodyError::Read(format!("{e:?}"));
+    let Some(stream) = response.body() else { return Ok(Vec::new()) };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut bytes = Vec::new();
+    loop {
+        let chunk: ReadableStreamReadResult =
+            JsFuture::from(reader.read()).await.map_err(read_error)?.unchecked_into();
+        if chunk.get_done().unwrap_or(true) {
+            return Ok(bytes);
+        }
+        let Ok(part) = chunk.get_value().dyn_into::<js_sys::Uint8Array>() else {
+            return Err(BodyError::Read("a body chunk that is not bytes".into()));
+        };
+        if bytes.len().saturating_add(part.length() as usize) > max_body_bytes {
+            let _ = reader.cancel();
+            return Err(BodyError::Oversized);
+        }
+        bytes.extend_from_slice(&part.to_vec());
+    }
 }
 
 fn judge_body(bytes: &[u8], id: u64, max_body_bytes: usize) -> (Observed, Option<Box<RawValue>>) {

@@ -196,6 +196,52 @@ describe("Protect mode against a stale wallet and for a signed transaction", () 
     }
   });
 
+  test("a healthy wallet's slow reads: block reads are hedged, the user's address never leaves", async () => {
+    const page = await openDapp(world);
+    await page.evaluate(() => window.dapp.blockNumber());
+    await waitForEngine(world, page);
+    const fallbackCalls = (method) =>
+      (world.fallback.stats().byMethod[method] ?? 0) +
+      (world.fallback2.stats().byMethod[method] ?? 0);
+    const timedRead = (method, params) =>
+      page.evaluate(
+        async ({ method, params }) => {
+          const start = performance.now();
+          const result = await window.ethereum.request({ method, params });
+          return { result, ms: performance.now() - start };
+        },
+        { method, params },
+      );
+    try {
+      // A block read the wallet is slow to answer is raced against a fallback.
+      await world.wallet.setMode("slow:1500:eth_getBlockByNumber");
+      const before = fallbackCalls("eth_getBlockByNumber");
+      const block = await timedRead("eth_getBlockByNumber", ["0x0", false]);
+      assert.ok(fallbackCalls("eth_getBlockByNumber") > before, "the block read was hedged");
+      assert.ok(block.ms < 1_400, `answered by the fallback after ${block.ms} ms`);
+      // A balance read the wallet is slow to answer waits for the wallet: no fallback ever
+      // learns which address the page asked about (a hedge that won above makes the wallet
+      // suspect for 10 s, so wait that out first).
+      await world.wallet.setMode("slow:600:eth_getBalance");
+      await sleep(11_000);
+      world.fallback.resetStats();
+      world.fallback2.resetStats();
+      const [account] = await jsonRpc(world.anvil.url, "eth_accounts", []);
+      for (let i = 0; i < 3; i++) {
+        const balance = await timedRead("eth_getBalance", [account, "latest"]);
+        assert.equal(
+          balance.result,
+          await jsonRpc(world.anvil.url, "eth_getBalance", [account, "latest"]),
+        );
+        assert.ok(balance.ms >= 550, `the wallet answered it (${balance.ms} ms)`);
+      }
+      assert.equal(fallbackCalls("eth_getBalance"), 0, "no fallback saw a balance read");
+    } finally {
+      await world.wallet.setMode("ok");
+      await page.close();
+    }
+  });
+
   test("a signed transaction reaches the chain through the fallback while the wallet fails", async () => {
     const page = await openDapp(world);
     await world.wallet.setMode("http:503");

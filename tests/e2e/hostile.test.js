@@ -312,6 +312,62 @@ describe("hostile pages", () => {
     await victim.close();
   });
 
+  test("a cross-origin frame's forged failures leave the top frame's badge and reads alone", async () => {
+    const top = await openDapp(world);
+    await top.evaluate(() => window.dapp.readAll());
+    await waitForBadge(top, "healthy");
+    // An ad frame from another origin (localhost, same server) in the same tab.
+    const frameUrl = `${world.server.url.replace("127.0.0.1", "localhost")}/dapp.html?${new URLSearchParams({ rpc: world.wallet.url })}`;
+    await top.evaluate((src) => {
+      const frame = document.createElement("iframe");
+      frame.src = src;
+      document.body.append(frame);
+    }, frameUrl);
+    const frame = await (async () => {
+      for (;;) {
+        const found = top.frames().find((f) => f.url().startsWith("http://localhost"));
+        if (found) return found;
+        await top.waitForTimeout(50);
+      }
+    })();
+    await frame.waitForFunction(() => window.dappReady);
+    world.fallback.resetStats();
+    // The frame reports, as the top frame's wallet on its chain, a run of 503s and time-outs.
+    await frame.evaluate(
+      async ({ chainId, wallet }) => {
+        const T = "rpc-lifeline-content";
+        for (let i = 0; i < 40; i++) {
+          const base = { target: T, wallet, chainId, method: "eth_call", requestId: 5000 + i };
+          window.postMessage({ ...base, type: "requestStarted" }, location.origin);
+          window.postMessage(
+            {
+              ...base,
+              type: "requestFinished",
+              latencyMs: 3000,
+              outcome: i % 2 ? { kind: "timeout" } : { kind: "http", status: 503 },
+            },
+            location.origin,
+          );
+          await new Promise((r) => setTimeout(r, 30));
+        }
+      },
+      { chainId: CHAIN_ID, wallet: WALLET },
+    );
+    await top.waitForTimeout(1_500);
+    const { popup, status } = await tabStatus(world, top);
+    await popup.close();
+    assert.equal(walletStatus(status)?.state, "healthy", JSON.stringify(status));
+    assert.equal((await badgeState(top))?.state, "healthy", "the top frame's badge");
+    assert.ok(!(await top.evaluate(() => window.__badgeLog.some((b) => b.state !== "healthy"))));
+    const reads = await top.evaluate(() => window.dapp.readAll());
+    for (const [k, v] of Object.entries(reads)) assert.ok(!v?.error, `${k}: ${JSON.stringify(v)}`);
+    const fallbackReads = Object.entries(world.fallback.stats().byMethod).filter(
+      ([m]) => m !== "eth_chainId" && m !== "eth_blockNumber",
+    );
+    assert.deepEqual(fallbackReads, [], "the top frame's reads went to its wallet");
+    await top.close();
+  });
+
   const tamperings = {
     "replaces window.ethereum with its own object": () => {
       const original = window.ethereum;

@@ -233,7 +233,7 @@ describe("background → content messages", () => {
         type: "policy",
         wallet: "injected",
         chainId: 1,
-        policy: { mode: "hedge", afterMs: 420, checkHead: true },
+        policy: { mode: "hedge", afterMs: 420, checkHead: true, accountReads: false },
       },
       { type: "policy", wallet: "injected", chainId: 1, policy: { mode: "reroute" } },
       {

@@ -6,6 +6,7 @@
 //                   API lives on the same port, so in this mode only in-process setMode() works.
 //   hang            accept and never answer (sockets are freed on mode change / stop)
 //   slow:N          wait N ms, then forward
+//   slow:N:METHOD   wait N ms before forwarding a request that calls METHOD; others at once
 //   http:STATUS     answer that HTTP status (4xx/5xx) with a plain-text body
 //   http:429:S      429 with `Retry-After: S`
 //   rpcerr:CODE     HTTP 200 with a JSON-RPC error of that code (same id)
@@ -92,7 +93,8 @@ export async function startFaultProxy({ upstream, port = 0, cors = true }) {
         res.on("close", () => hung.delete(res));
         return;
       case "slow":
-        await new Promise((resolve) => setTimeout(resolve, current.delayMs));
+        if (current.method === undefined || callsMethod(body, current.method))
+          await new Promise((resolve) => setTimeout(resolve, current.delayMs));
         return forwardRaw(body, res);
       case "http": {
         const headers = { "content-type": "text/plain" };
@@ -266,7 +268,8 @@ function parseMode(name) {
       if (first !== undefined) throw invalid();
       return { name, kind };
     case "slow":
-      return { name, kind, delayMs: toInteger(first, invalid) };
+      if (second !== undefined && !/^[a-z0-9_]+$/i.test(second)) throw invalid();
+      return { name, kind, delayMs: toInteger(first, invalid), method: second };
     case "http": {
       const status = toInteger(first, invalid);
       if (status < 400 || status > 599) throw invalid();
@@ -303,6 +306,11 @@ function staleAnswer(call, head) {
 function mapCalls(body, answerCall) {
   const parsed = parseJson(body) ?? { id: null };
   return Array.isArray(parsed) ? parsed.map(answerCall) : answerCall(parsed);
+}
+
+function callsMethod(body, method) {
+  const parsed = parseJson(body);
+  return (Array.isArray(parsed) ? parsed : [parsed]).some((call) => call?.method === method);
 }
 
 function parseJson(text) {

@@ -76,6 +76,16 @@ describe("fault proxy", () => {
     assert.ok(performance.now() - started >= 200);
   });
 
+  test("slow:300:eth_getBalance delays only that method", async () => {
+    await proxy.setMode("slow:300:eth_getBalance");
+    let started = performance.now();
+    assert.equal(await rpcCall(proxy.url, "eth_chainId"), "0x7a69");
+    assert.ok(performance.now() - started < 250, "other methods answer at once");
+    started = performance.now();
+    await rpcCall(proxy.url, "eth_getBalance", [DEV_ACCOUNT, "latest"]);
+    assert.ok(performance.now() - started >= 300);
+  });
+
   test("http:503 and http:429:S with Retry-After", async () => {
     await proxy.setMode("http:503");
     assert.equal((await postRaw(proxy.url, call("eth_chainId"))).status, 503);

@@ -17,7 +17,11 @@
 // `provider[Symbol.for("rpc-lifeline.extension")]`), this module steps back: the provider is
 // returned as it is, no engine is loaded, and the badge says that the extension is in charge.
 import "../../extension/badge-view.js";
-import { READ_METHODS as CONTRACT_READ_METHODS, HOP_DEADLINES } from "../../extension/contract.js";
+import {
+  READ_METHODS as CONTRACT_READ_METHODS,
+  HOP_DEADLINES,
+  mayHedge,
+} from "../../extension/contract.js";
 import init, { Lifeline } from "../../pkg/rpc_lifeline.js";
 
 export { Lifeline };
@@ -467,7 +471,7 @@ class LifelineAttachment extends EventTarget {
             hedge("hedge"); // at once, so it is in flight before the wallet's answer is back
             return;
           }
-          if (p.mode !== "hedge" && p.mode !== "reroute") return;
+          if (!mayHedge(p, plan.method)) return;
           const wait = p.mode === "hedge" ? p.afterMs - (Date.now() - started) : 0;
           hedgeTimer = setTimeout(() => hedge("hedge"), Math.max(0, wait));
         };
