@@ -18,6 +18,7 @@ const STORAGE_KEY = "requestLog";
 
 export const Why = Object.freeze({
   verifyChainId: "verify chain id",
+  verifyGenesis: "verify genesis",
   checkHead: "check head",
   walletError: "wallet error",
   hedge: "hedge",
@@ -71,7 +72,9 @@ export function createRequestLog({ storage }) {
   function attribute(id, url, method) {
     const probe = probes.get(id);
     if (probe && probe.href === url) {
-      const why = probe.method === "eth_chainId" ? Why.verifyChainId : Why.checkHead;
+      const why =
+        { eth_chainId: Why.verifyChainId, eth_getBlockByNumber: Why.verifyGenesis }[probe.method] ??
+        Why.checkHead;
       return { why, chainId: probe.chainId };
     }
     for (const serve of serves) {

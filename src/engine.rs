@@ -110,10 +110,15 @@ pub enum Policy {
     Reroute,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ProbeMethod {
     #[serde(rename = "eth_chainId")]
     ChainId,
+    /// The genesis block (`eth_getBlockByNumber("0x0")`): a chain id can be reused by a fork,
+    /// a reset testnet or a local node; the first block cannot. Its answer is the block's
+    /// fingerprint ([`crate::jsonrpc::block_fingerprint`]).
+    #[serde(rename = "eth_getBlockByNumber")]
+    Genesis,
     #[serde(rename = "eth_blockNumber")]
     BlockNumber,
 }
@@ -122,7 +127,16 @@ impl ProbeMethod {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ChainId => "eth_chainId",
+            Self::Genesis => "eth_getBlockByNumber",
             Self::BlockNumber => "eth_blockNumber",
+        }
+    }
+
+    /// The params, as JSON text: none carries anything about the user.
+    pub fn params_json(self) -> &'static str {
+        match self {
+            Self::Genesis => r#"["0x0",false]"#,
+            Self::ChainId | Self::BlockNumber => "[]",
         }
     }
 }
@@ -262,7 +276,7 @@ struct TabState {
 struct ProbeInFlight {
     chain_id: ChainId,
     url: String,
-    method_is_chain_id: bool,
+    method: ProbeMethod,
     sent_ms: u64,
 }
 
@@ -308,6 +322,8 @@ struct SavedEndpoint {
     last_probe_ms: Option<u64>,
     #[serde(default)]
     chain_checked_ms: Option<u64>,
+    #[serde(default)]
+    genesis: Option<u64>,
 }
 
 /// One wallet's view for the popup.
@@ -381,6 +397,7 @@ impl Engine {
                 e.health = s.health;
                 e.last_probe_ms = s.last_probe_ms;
                 e.chain_checked_ms = s.chain_checked_ms;
+                e.genesis = s.genesis;
                 // Only chains in use are saved: a Retry-After binds the server on every chain.
                 engine.registry.share_backoff(&s.url);
             }
@@ -413,6 +430,7 @@ impl Engine {
                     health: e.health.clone(),
                     last_probe_ms: e.last_probe_ms,
                     chain_checked_ms: e.chain_checked_ms,
+                    genesis: e.genesis,
                 });
             }
         }
@@ -421,12 +439,7 @@ impl Engine {
 
     /// The URL and method of a probe the engine asked for and has not had answered.
     pub fn probe_target(&self, probe_id: u64) -> Option<(String, ProbeMethod)> {
-        self.probes.get(&probe_id).map(|p| {
-            (
-                p.url.clone(),
-                if p.method_is_chain_id { ProbeMethod::ChainId } else { ProbeMethod::BlockNumber },
-            )
-        })
+        self.probes.get(&probe_id).map(|p| (p.url.clone(), p.method))
     }
 
     pub fn settings(&self) -> &Settings {
@@ -605,20 +618,23 @@ impl Engine {
             return;
         };
         let mut judged = classify(outcome);
-        if probe.method_is_chain_id {
+        if probe.method == ProbeMethod::ChainId {
             endpoint.chain_checked_ms = Some(now);
         }
-        match (judged, value, probe.method_is_chain_id) {
-            (Outcome::Success, Some(id), true) if id == probe.chain_id => {
+        match (judged, value, probe.method) {
+            (Outcome::Success, Some(id), ProbeMethod::ChainId) if id == probe.chain_id => {
                 endpoint.verification = Verification::Verified
             }
-            (Outcome::Success, Some(id), true) => {
+            (Outcome::Success, Some(id), ProbeMethod::ChainId) => {
                 endpoint.verification = Verification::WrongChain { reported: id };
                 judged = Outcome::Infra {
                     failure: Failure { kind: FailureKind::WrongChain, retry_after_ms: None },
                 };
             }
-            (Outcome::Success, Some(head), false) => {
+            (Outcome::Success, Some(fingerprint), ProbeMethod::Genesis) => {
+                endpoint.genesis = Some(fingerprint);
+            }
+            (Outcome::Success, Some(head), ProbeMethod::BlockNumber) => {
                 // A jump larger than the chain can have made since the last look is capped: a
                 // lying endpoint climbs no faster than the chain does.
                 let capped = endpoint.health.head().map_or(head, |h| {
@@ -983,6 +999,10 @@ impl Engine {
                     || e.last_probe_ms.is_none_or(|t| now.saturating_sub(t) >= interval)
                     || recheck_after.is_some_and(|after| e.last_probe_ms.is_none_or(|t| t < after));
                 let unverified = e.verification == Verification::Unverified;
+                // Right after the chain id, and again at the degraded cadence if it failed.
+                let genesis_due = e.verification == Verification::Verified
+                    && e.genesis.is_none()
+                    && e.genesis_asked_ms.is_none_or(|t| now.saturating_sub(t) >= degraded);
                 // The chain id first, and again now and then; an endpoint whose check failed is
                 // asked again at the degraded cadence, not on every event (a page that reads
                 // every 300 ms would otherwise spend its circuit in a burst of retries).
@@ -990,12 +1010,14 @@ impl Engine {
                     || e.chain_checked_ms.is_none_or(|t| now.saturating_sub(t) >= CHAIN_RECHECK_MS);
                 let retry_ok = e.last_probe_ms.is_none_or(|t| now.saturating_sub(t) >= degraded);
                 if !busy && chain_check && retry_ok {
-                    due.push((e.url.clone(), true));
+                    due.push((e.url.clone(), ProbeMethod::ChainId));
+                } else if !busy && genesis_due {
+                    due.push((e.url.clone(), ProbeMethod::Genesis));
                 } else if !busy && !unverified && stale {
-                    due.push((e.url.clone(), false));
+                    due.push((e.url.clone(), ProbeMethod::BlockNumber));
                 }
             }
-            for (url, check_chain) in due {
+            for (url, method) in due {
                 let probe_id = self.next_id();
                 if let Some(e) = self
                     .registry
@@ -1003,17 +1025,12 @@ impl Engine {
                     .and_then(|c| c.endpoint_index(&url).and_then(|i| c.endpoints.get_mut(i)))
                 {
                     e.last_probe_ms = Some(now);
+                    if method == ProbeMethod::Genesis {
+                        e.genesis_asked_ms = Some(now);
+                    }
                 }
-                self.probes.insert(
-                    probe_id,
-                    ProbeInFlight {
-                        chain_id,
-                        url: url.clone(),
-                        method_is_chain_id: check_chain,
-                        sent_ms: now,
-                    },
-                );
-                let method = if check_chain { ProbeMethod::ChainId } else { ProbeMethod::BlockNumber };
+                self.probes
+                    .insert(probe_id, ProbeInFlight { chain_id, url: url.clone(), method, sent_ms: now });
                 self.actions.push_back(Action::Probe { probe_id, chain_id, url, method });
             }
         }

@@ -223,6 +223,22 @@ pub fn parse_quantity(raw: &RawValue) -> Option<u64> {
     u64::from_str_radix(digits, 16).ok()
 }
 
+/// A block's identity for comparing chains: the first 64 bits of its `hash` (finding another
+/// block with the same 64 bits would take about 2^64 hashes).
+pub fn block_fingerprint(raw: &RawValue) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct Block<'a> {
+        #[serde(borrow)]
+        hash: &'a str,
+    }
+    let block: Block = serde_json::from_str(raw.get()).ok()?;
+    let digits = block.hash.strip_prefix("0x")?;
+    if digits.len() != 64 {
+        return None;
+    }
+    u64::from_str_radix(digits.get(..16)?, 16).ok()
+}
+
 /// Cuts a string to at most `max` bytes without splitting a character.
 pub fn truncate_utf8(s: &str, max: usize) -> &str {
     if s.len() <= max {
@@ -238,6 +254,17 @@ pub fn truncate_utf8(s: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_block_is_known_by_the_first_64_bits_of_its_hash() {
+        let raw = |t: &str| RawValue::from_string(t.to_owned()).unwrap();
+        let mainnet =
+            r#"{"number":"0x0","hash":"0xd4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3"}"#;
+        assert_eq!(block_fingerprint(&raw(mainnet)), Some(0xd4e5_6740_f876_aef8));
+        for bad in [r#"{"hash":"0x12"}"#, r#"{"hash":7}"#, "null", r#"{"number":"0x0"}"#] {
+            assert_eq!(block_fingerprint(&raw(bad)), None, "{bad}");
+        }
+    }
 
     fn single(body: &str) -> Response {
         match parse_response(body.as_bytes(), DEFAULT_MAX_BODY_BYTES) {

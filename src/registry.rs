@@ -67,6 +67,11 @@ pub struct Endpoint {
     /// When its chain id was last asked.
     #[serde(default)]
     pub chain_checked_ms: Option<u64>,
+    /// Its genesis block's fingerprint, once known, and when it was last asked.
+    #[serde(default)]
+    pub genesis: Option<u64>,
+    #[serde(default)]
+    pub genesis_asked_ms: Option<u64>,
 }
 
 impl Endpoint {
@@ -79,6 +84,8 @@ impl Endpoint {
             health: EndpointHealth::default(),
             last_probe_ms: None,
             chain_checked_ms: None,
+            genesis: None,
+            genesis_asked_ms: None,
         }
     }
 
@@ -245,11 +252,8 @@ impl Chain {
     /// the endpoint at `except`: two URLs on one host are one operator's word.
     pub fn head_reports(&self, except: Option<usize>) -> Vec<Report> {
         let mut by_operator: BTreeMap<&str, Report> = BTreeMap::new();
-        let verified = self
-            .endpoints
-            .iter()
-            .enumerate()
-            .filter(|(i, e)| Some(*i) != except && e.verification == Verification::Verified);
+        let verified =
+            self.endpoints.iter().enumerate().filter(|(i, _)| Some(*i) != except && self.on_the_chain(*i));
         for (_, e) in verified {
             let Some(report) = e.health.head_report() else { continue };
             let kept = by_operator.entry(e.operator()).or_insert(report);
@@ -275,6 +279,32 @@ impl Chain {
     /// The chain's block interval as its verified endpoints show it.
     pub fn interval_ms(&self) -> f64 {
         head_truth::chain_interval_ms(&self.head_reports(None))
+    }
+
+    /// Whether the endpoint at `index` follows this very chain: its chain id matched, and its
+    /// genesis block is the one more operators report than any other. A fork or a reset
+    /// testnet that reuses the chain id is outvoted by the real chain's endpoints; two
+    /// endpoints that disagree with nobody to decide serve nothing (see the README).
+    pub fn on_the_chain(&self, index: usize) -> bool {
+        let Some(genesis) = self
+            .endpoints
+            .get(index)
+            .filter(|e| e.verification == Verification::Verified)
+            .and_then(|e| e.genesis)
+        else {
+            return false;
+        };
+        let mut operators: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
+        for e in self.endpoints.iter().filter(|e| e.verification == Verification::Verified) {
+            if let Some(g) = e.genesis {
+                let seen = operators.entry(g).or_default();
+                if !seen.contains(&e.operator()) {
+                    seen.push(e.operator());
+                }
+            }
+        }
+        let mine = operators.get(&genesis).map_or(0, Vec::len);
+        operators.iter().all(|(g, ops)| *g == genesis || ops.len() < mine)
     }
 
     /// Whether the endpoint at `index`'s own head is trusted: known, not behind a quorum of the
@@ -309,10 +339,7 @@ impl Chain {
         let mut ready: Vec<usize> = self
             .candidate_indices(settings, now_ms)
             .into_iter()
-            .filter(|&i| {
-                self.endpoints.get(i).is_some_and(|e| e.verification == Verification::Verified)
-                    && self.head_trusted(i, settings)
-            })
+            .filter(|&i| self.on_the_chain(i) && self.head_trusted(i, settings))
             .collect();
         ready.sort_by_key(|&i| self.endpoints.get(i).and_then(|e| e.health.ewma_ms()).unwrap_or(u64::MAX));
         ready

@@ -858,6 +858,29 @@ fn one_lying_endpoint_ahead_of_the_chain_captures_nothing() {
 }
 
 #[test]
+fn a_fork_that_reuses_the_chain_id_is_never_used() {
+    // A, the fastest, answers the right chain id but another genesis block (a reset testnet, a
+    // local node, a fork): B and C outvote it, and it never serves nor judges a head.
+    let mut sim = world(Settings::default());
+    sim.genesis.insert(A.into(), 0x0bad_0000_0000_0001);
+    sim.read(ETH, Observed::Ok);
+    for method in ["eth_getBalance", "eth_blockNumber", "eth_call"] {
+        let steps = sim.serve(ETH, method, FallbackReason::WalletError, Some(Observed::Timeout));
+        assert!(steps.iter().all(|s| !matches!(s, FallbackStep::Send { url, .. } if url == A)), "{steps:?}");
+        assert!(matches!(steps.last(), Some(FallbackStep::Served { .. })), "{steps:?}");
+    }
+    assert!(sim.probes.iter().any(|p| p.1 == A && p.2 == "eth_getBlockByNumber"), "A's genesis was asked");
+    // Two endpoints that disagree, with no third to decide: neither serves.
+    let mut sim = Sim::new(Settings::default(), vec![chain(ETH, "Ethereum", &[A, B])]);
+    sim.endpoint(A, Behaviour::Healthy { chain_id: ETH, head: 1_000, latency_ms: 30 });
+    sim.endpoint(B, Behaviour::Healthy { chain_id: ETH, head: 1_000, latency_ms: 80 });
+    sim.genesis.insert(A.into(), 0x0bad_0000_0000_0001);
+    sim.read(ETH, Observed::Ok);
+    let steps = sim.serve(ETH, "eth_getBalance", FallbackReason::WalletError, Some(Observed::Timeout));
+    assert!(matches!(steps.as_slice(), [FallbackStep::Declined { .. }]), "{steps:?}");
+}
+
+#[test]
 fn a_page_cannot_switch_fallbacks_off_for_other_tabs() {
     let mut sim = world(Settings::default());
     sim.read(ETH, Observed::Ok);

@@ -84,7 +84,8 @@ async fn probes_and_a_fallback_read_reach_anvil_through_gloo_net() {
     let lifeline = Lifeline::new(JsValue::UNDEFINED, chains()).unwrap();
     let started = r#"{"type":"requestStarted","tab":1,"wallet":"w","chainId":31337,"method":"eth_blockNumber","requestId":1}"#;
     let mut pending = actions_of(&lifeline.handle(json(started), js_sys::Date::now()).unwrap());
-    // eth_chainId first, then eth_blockNumber: run the probes until the engine asks no more.
+    // eth_chainId, the genesis block, then eth_blockNumber: run the probes until the engine
+    // asks no more.
     let mut methods = Vec::new();
     while let Some(action) = pending.pop() {
         if get(&action, "type") != JsValue::from_str("probe") {
@@ -95,7 +96,7 @@ async fn probes_and_a_fallback_read_reach_anvil_through_gloo_net() {
         let next = JsFuture::from(lifeline.run_probe(id).unwrap()).await.expect("probe ran");
         pending.extend(actions_of(&next));
     }
-    assert_eq!(methods, vec!["eth_chainId", "eth_blockNumber"]);
+    assert_eq!(methods, vec!["eth_chainId", "eth_getBlockByNumber", "eth_blockNumber"]);
 
     let request = r#"{"tab":1,"wallet":"w","chainId":31337,"method":"eth_getBalance",
         "params":["0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266","latest"],"reason":"walletError","walletError":{"kind":"timeout"}}"#;

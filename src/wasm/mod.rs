@@ -8,8 +8,8 @@
 
 mod http;
 
-use crate::engine::{Action, Engine, Event, FallbackRequest, FallbackStep, SavedState};
-use crate::jsonrpc::code;
+use crate::engine::{Action, Engine, Event, FallbackRequest, FallbackStep, ProbeMethod, SavedState};
+use crate::jsonrpc::{block_fingerprint, code};
 use crate::outcome::{Observed, classify};
 use crate::registry::ChainSpec;
 use crate::settings::Settings;
@@ -190,13 +190,16 @@ impl Lifeline {
         let engine = Rc::clone(&self.engine);
         Ok(future_to_promise(async move {
             let (timeout_ms, max_bytes) = limits(&engine);
-            let answer =
-                http::call(&url, probe_id, method.as_str(), &serde_json::json!([]), timeout_ms, max_bytes)
-                    .await;
+            let params = serde_json::from_str(method.params_json()).unwrap_or(serde_json::Value::Null);
+            let answer = http::call(&url, probe_id, method.as_str(), &params, timeout_ms, max_bytes).await;
+            let value = match method {
+                ProbeMethod::Genesis => answer.result.as_deref().and_then(block_fingerprint),
+                ProbeMethod::ChainId | ProbeMethod::BlockNumber => answer.quantity(),
+            };
             let event = Event::ProbeAnswered {
                 probe_id,
                 latency_ms: answer.latency_ms,
-                value: answer.quantity(),
+                value,
                 outcome: answer.observed,
             };
             let mut engine = engine.borrow_mut();

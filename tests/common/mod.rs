@@ -18,6 +18,8 @@ use std::collections::HashMap;
 
 pub const TAB: u32 = 7;
 pub const WALLET: &str = "io.metamask";
+/// The genesis fingerprint every healthy endpoint reports unless told otherwise.
+pub const GENESIS: u64 = 0xd4e5_6740_f876_aef8;
 
 /// How a simulated fallback endpoint behaves.
 #[derive(Clone, Debug)]
@@ -51,6 +53,8 @@ pub struct Sim {
     pub endpoints: HashMap<String, Behaviour>,
     /// (time, url, method) of every probe the engine asked for.
     pub probes: Vec<(u64, String, String)>,
+    /// Endpoints that answer another genesis block (a fork reusing the chain id).
+    pub genesis: HashMap<String, u64>,
     next_request: u64,
 }
 
@@ -62,6 +66,7 @@ impl Sim {
             log: Vec::new(),
             endpoints: HashMap::new(),
             probes: Vec::new(),
+            genesis: HashMap::new(),
             next_request: 1,
         }
     }
@@ -90,7 +95,11 @@ impl Sim {
         for (probe_id, url, method) in pending {
             let (latency_ms, outcome, value) = match self.endpoints.get(&url).cloned() {
                 Some(Behaviour::Healthy { chain_id, head, latency_ms }) => {
-                    let value = if method == "eth_chainId" { chain_id } else { head };
+                    let value = match method.as_str() {
+                        "eth_chainId" => chain_id,
+                        "eth_getBlockByNumber" => self.genesis.get(&url).copied().unwrap_or(GENESIS),
+                        _ => head,
+                    };
                     (latency_ms, Observed::Ok, Some(value))
                 }
                 Some(Behaviour::Fails(observed)) => (5, observed, None),
