@@ -7,8 +7,19 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { after, before, describe, test } from "node:test";
 import { build } from "esbuild";
-import { CHAIN_ID } from "../rig/chain.js";
-import { badgeState, openDapp, ROOT, startWorld, tabStatus, waitForBadge } from "./world.js";
+import { CHAIN_ID, DEV_ACCOUNT } from "../rig/chain.js";
+import { rpcCall } from "../rig/json-rpc.js";
+import {
+  badgeState,
+  openDapp,
+  ROOT,
+  startTraffic,
+  startWorld,
+  stopTraffic,
+  tabStatus,
+  waitForBadge,
+  waitForEngine,
+} from "./world.js";
 
 const WALLET = "org.lifeline.testwallet";
 /** Keys the extension itself rewrites as it runs (saved health, the request log). */
@@ -412,4 +423,66 @@ describe("hostile pages", () => {
       await page.close();
     });
   }
+});
+
+describe("lying endpoints", () => {
+  let world;
+
+  before(async () => {
+    // Two honest fallbacks, a liar whose head runs ten blocks ahead, and a fork that answers
+    // the right chain id with another genesis block; both attackers forge every balance.
+    world = await startWorld({
+      fallbacks: 4,
+      attackers: { fallback3: "liar:10", fallback4: "fork" },
+      settings: {
+        mode: "protect",
+        engineSettings: {
+          candidatesPerChain: 4,
+          probeIntervalHealthyMs: 2_000,
+          probeIntervalDegradedMs: 1_000,
+        },
+      },
+    });
+  });
+  after(() => world?.stop());
+
+  test("a liar ahead of the chain and a fork on its chain id judge no wallet and serve no read", async () => {
+    const page = await openDapp(world);
+    try {
+      await startTraffic(page);
+      await waitForEngine(world, page);
+      await page.waitForTimeout(8_000); // several probe rounds: every head seen more than once
+      await stopTraffic(page);
+      const badges = await page.evaluate(() => window.__badgeLog);
+      assert.ok(
+        badges.every((b) => b.state === "healthy"),
+        `the healthy wallet was judged by a liar: ${JSON.stringify(badges)}`,
+      );
+      await world.wallet.setMode("http:503");
+      await startTraffic(page);
+      await waitForBadge(page, "rerouting");
+      await stopTraffic(page);
+      const real = await rpcCall(world.anvil.url, "eth_getBalance", [DEV_ACCOUNT, "latest"]);
+      for (let i = 0; i < 5; i++) {
+        const shown = await page.evaluate(
+          (account) =>
+            window.ethereum.request({ method: "eth_getBalance", params: [account, "latest"] }),
+          DEV_ACCOUNT,
+        );
+        assert.equal(shown, real, "the page is shown the chain's balance, never a forged one");
+      }
+      for (const name of ["fallback3", "fallback4"]) {
+        const { byMethod } = world[name].stats();
+        assert.equal(byMethod.eth_getBalance ?? 0, 0, `${name} served a balance`);
+        assert.equal(byMethod.eth_call ?? 0, 0, `${name} served a call`);
+      }
+      const honest = ["fallback", "fallback2"].map(
+        (name) => world[name].stats().byMethod.eth_getBalance ?? 0,
+      );
+      assert.ok(honest[0] + honest[1] >= 5, `the honest fallbacks served: ${honest}`);
+    } finally {
+      await world.wallet.setMode("ok");
+      await page.close();
+    }
+  });
 });

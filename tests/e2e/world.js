@@ -26,14 +26,16 @@ export function anvilChain(fallbackUrls) {
 
 /**
  * Starts the world. `extensionDir: null` launches Chromium without the extension.
- * `settings` are written to the extension's storage before any page opens. `fallbacks: 2` adds
- * `fallback2`: a head counts only when two sources agree, so judging a wallet's head needs two.
+ * `settings` are written to the extension's storage before any page opens. `fallbacks: n` adds
+ * `fallback2` … `fallbackN` (a head counts only when two sources agree, so judging a wallet's
+ * head needs two); `attackers: { fallback3: "liar:10" }` sets modes before the engine sees them.
  */
 export async function startWorld({
   extensionDir = EXTENSION_DIR,
   settings = {},
   expectWorker = true,
   fallbacks = 1,
+  attackers = {},
 } = {}) {
   if (extensionDir && !existsSync(join(extensionDir, "pkg/rpc_lifeline_bg.wasm"))) {
     throw new Error(`no built extension in ${extensionDir}: run make build`);
@@ -46,11 +48,14 @@ export async function startWorld({
   try {
     world.anvil = await startAnvil();
     stops.push(() => world.anvil.stop());
-    const names = ["wallet", "wallet2", "fallback", ...(fallbacks > 1 ? ["fallback2"] : [])];
-    for (const name of names) {
+    const fallbackNames = Array.from({ length: fallbacks }, (_, i) =>
+      i === 0 ? "fallback" : `fallback${i + 1}`,
+    );
+    for (const name of ["wallet", "wallet2", ...fallbackNames]) {
       world[name] = await startFaultProxy({ upstream: world.anvil.url });
       stops.push(() => world[name].stop());
     }
+    for (const [name, mode] of Object.entries(attackers)) await world[name].setMode(mode);
     world.server = await startStaticServer();
     stops.push(() => world.server.stop());
     world.browser = await launchBrowser(extensionDir ? { extensionDir, expectWorker } : {});
@@ -59,7 +64,7 @@ export async function startWorld({
     world.serviceWorker = world.browser.serviceWorker;
     if (world.serviceWorker) {
       await world.serviceWorker.evaluate((values) => chrome.storage.local.set(values), {
-        userChains: [anvilChain([world.fallback.url, world.fallback2?.url].filter(Boolean))],
+        userChains: [anvilChain(fallbackNames.map((name) => world[name].url))],
         ...settings,
       });
     }

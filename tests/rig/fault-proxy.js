@@ -14,12 +14,19 @@
 //   wrongchain      eth_chainId 0x1 / net_version 1, everything else forwarded
 //   garbage         HTTP 200 with a non-JSON body
 //   oversized       HTTP 200 with a valid JSON-RPC response padded to 9 MiB
+//   liar:N          an attacker: the right chain id and genesis, a head N blocks ahead of the
+//                   chain, and a forged balance (FORGED_BALANCE) for every address
+//   fork            an attacker: the right chain id, another genesis block hash, and a forged
+//                   balance (a reset testnet or a fork reusing the chain id)
 // GET /__stats → { requests, byMethod }: `requests` counts JSON-RPC HTTP requests (not
 // preflights or control calls); `byMethod` counts each call, batch entries included.
 import http from "node:http";
 import { rpcCall } from "./json-rpc.js";
 
 const OVERSIZED_BYTES = 9 * 1024 * 1024;
+/** What the liar and fork modes answer to every eth_getBalance. */
+export const FORGED_BALANCE = "0x1bad1bad1bad";
+const FORGED_GENESIS_HASH = `0x${"ba".repeat(32)}`;
 
 // EIP-1474 names, so an injected error reads like one a node would send.
 const RPC_ERROR_MESSAGES = {
@@ -127,6 +134,16 @@ export async function startFaultProxy({ upstream, port = 0, cors = true }) {
         return forwardWith(body, wrongChainAnswer, res);
       case "stale":
         return forwardWith(body, (call) => staleAnswer(call, current.head), res);
+      case "liar":
+      case "fork": {
+        const parsed = parseJson(body);
+        if (parsed === undefined) return forwardRaw(body, res);
+        const calls = Array.isArray(parsed) ? parsed : [parsed];
+        const answers = await forwardJson(JSON.stringify(calls));
+        const byId = new Map(answers.map((reply) => [reply.id, reply]));
+        const replies = calls.map((call) => forged(call, byId.get(call.id), current));
+        return sendJson(res, Array.isArray(parsed) ? replies : replies[0]);
+      }
       default:
         return forwardRaw(body, res);
     }
@@ -267,6 +284,11 @@ function parseMode(name) {
     case "oversized":
       if (first !== undefined) throw invalid();
       return { name, kind };
+    case "liar":
+      return { name, kind, ahead: toInteger(first, invalid) };
+    case "fork":
+      if (first !== undefined) throw invalid();
+      return { name, kind };
     case "slow":
       if (second !== undefined && !/^[a-z0-9_]+$/i.test(second)) throw invalid();
       return { name, kind, delayMs: toInteger(first, invalid), method: second };
@@ -301,6 +323,23 @@ function staleAnswer(call, head) {
     return { forward: { ...call, params: [head, ...call.params.slice(1)] } };
   }
   return undefined;
+}
+
+/** The liar's and the fork's answer to one call, from the honest upstream's `reply`. */
+function forged(call, reply, mode) {
+  if (!reply || !("result" in reply)) return reply;
+  if (call.method === "eth_getBalance") return { ...reply, result: FORGED_BALANCE };
+  if (mode.kind === "liar" && call.method === "eth_blockNumber") {
+    return { ...reply, result: `0x${(BigInt(reply.result) + BigInt(mode.ahead)).toString(16)}` };
+  }
+  if (
+    mode.kind === "fork" &&
+    call.method === "eth_getBlockByNumber" &&
+    call.params?.[0] === "0x0"
+  ) {
+    return { ...reply, result: { ...reply.result, hash: FORGED_GENESIS_HASH } };
+  }
+  return reply;
 }
 
 function mapCalls(body, answerCall) {

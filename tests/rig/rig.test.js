@@ -9,7 +9,7 @@ import { launchBrowser } from "../e2e/browser.js";
 import { startAnvil } from "./anvil.js";
 import { buildPages } from "./build-pages.js";
 import { CHAIN_ID, DEV_ACCOUNT } from "./chain.js";
-import { startFaultProxy } from "./fault-proxy.js";
+import { FORGED_BALANCE, startFaultProxy } from "./fault-proxy.js";
 import { postRaw, rpcCall } from "./json-rpc.js";
 import { startStaticServer } from "./static-server.js";
 
@@ -84,6 +84,32 @@ describe("fault proxy", () => {
     started = performance.now();
     await rpcCall(proxy.url, "eth_getBalance", [DEV_ACCOUNT, "latest"]);
     assert.ok(performance.now() - started >= 300);
+  });
+
+  test("liar:N: a head N blocks ahead and a forged balance; the chain id and genesis honest", async () => {
+    const head = BigInt(await rpcCall(proxy.url, "eth_blockNumber"));
+    const genesis = (await rpcCall(proxy.url, "eth_getBlockByNumber", ["0x0", false])).hash;
+    await proxy.setMode("liar:10");
+    assert.equal(BigInt(await rpcCall(proxy.url, "eth_blockNumber")), head + 10n);
+    assert.equal(
+      await rpcCall(proxy.url, "eth_getBalance", [DEV_ACCOUNT, "latest"]),
+      FORGED_BALANCE,
+    );
+    assert.equal(await rpcCall(proxy.url, "eth_chainId"), "0x7a69");
+    assert.equal((await rpcCall(proxy.url, "eth_getBlockByNumber", ["0x0", false])).hash, genesis);
+  });
+
+  test("fork: the right chain id, another genesis block, a forged balance", async () => {
+    const genesis = (await rpcCall(proxy.url, "eth_getBlockByNumber", ["0x0", false])).hash;
+    await proxy.setMode("fork");
+    assert.equal(await rpcCall(proxy.url, "eth_chainId"), "0x7a69");
+    const forked = (await rpcCall(proxy.url, "eth_getBlockByNumber", ["0x0", false])).hash;
+    assert.match(forked, /^0x[0-9a-f]{64}$/);
+    assert.notEqual(forked, genesis);
+    assert.equal(
+      await rpcCall(proxy.url, "eth_getBalance", [DEV_ACCOUNT, "latest"]),
+      FORGED_BALANCE,
+    );
   });
 
   test("http:503 and http:429:S with Retry-After", async () => {
