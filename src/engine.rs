@@ -504,8 +504,12 @@ impl Engine {
                     .and_then(|t| t.in_flight.remove(&request_id))
                     .is_some_and(|f| f.timeouts > 0);
                 let class = classify_method(&method);
-                let endpoint_heads =
-                    self.registry.chain(chain_id).map(|c| c.head_reports(None)).unwrap_or_default();
+                // Only a block number is judged against the endpoints' heads.
+                let endpoint_heads = if method == "eth_blockNumber" {
+                    self.registry.chain(chain_id).map(|c| c.head_reports(None)).unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
                 let settings = self.settings.clone();
                 let mut shown_head = None;
                 let state = self.wallet_mut(tab, &wallet, chain_id)?;

@@ -72,6 +72,9 @@ pub struct Endpoint {
     pub genesis: Option<u64>,
     #[serde(default)]
     pub genesis_asked_ms: Option<u64>,
+    /// [`Endpoint::operator`], worked out once: it is asked on every head comparison.
+    #[serde(skip)]
+    operator: String,
 }
 
 impl Endpoint {
@@ -86,6 +89,7 @@ impl Endpoint {
             chain_checked_ms: None,
             genesis: None,
             genesis_asked_ms: None,
+            operator: operator_of(&spec.url).to_owned(),
         }
     }
 
@@ -103,13 +107,17 @@ impl Endpoint {
     /// Who runs it, as far as a URL can tell: its host, so two URLs of one provider count as
     /// one source of head truth. On the user's own machine each port is its own node.
     pub fn operator(&self) -> &str {
-        let host = self.host();
-        if host != "127.0.0.1" && host != "localhost" {
-            return host;
-        }
-        let rest = self.url.split_once("://").map_or(self.url.as_str(), |(_, rest)| rest);
-        rest.split(['/', '?', '#']).next().unwrap_or(host)
+        if self.operator.is_empty() { operator_of(&self.url) } else { &self.operator }
     }
+}
+
+fn operator_of(url: &str) -> &str {
+    let host = endpoint_host(url).unwrap_or(url);
+    if host != "127.0.0.1" && host != "localhost" {
+        return host;
+    }
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?', '#']).next().unwrap_or(host)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -248,20 +256,28 @@ impl Registry {
 }
 
 impl Chain {
-    /// One head report per independent source (host) among verified endpoints, leaving out
-    /// the endpoint at `except`: two URLs on one host are one operator's word.
+    /// One head report per independent source (operator) among endpoints on the chain, leaving
+    /// out the endpoint at `except`: two URLs on one host are one operator's word.
     pub fn head_reports(&self, except: Option<usize>) -> Vec<Report> {
-        let mut by_operator: BTreeMap<&str, Report> = BTreeMap::new();
-        let verified =
-            self.endpoints.iter().enumerate().filter(|(i, _)| Some(*i) != except && self.on_the_chain(*i));
-        for (_, e) in verified {
+        self.reports(self.chain_genesis(), except)
+    }
+
+    fn reports(&self, genesis: Option<u64>, except: Option<usize>) -> Vec<Report> {
+        let mut by_operator: Vec<(&str, Report)> = Vec::new();
+        let on_chain = self
+            .endpoints
+            .iter()
+            .enumerate()
+            .filter(|(i, e)| Some(*i) != except && Self::follows(e, genesis));
+        for (_, e) in on_chain {
             let Some(report) = e.health.head_report() else { continue };
-            let kept = by_operator.entry(e.operator()).or_insert(report);
-            if report.number > kept.number {
-                *kept = report;
+            match by_operator.iter_mut().find(|(op, _)| *op == e.operator()) {
+                Some((_, kept)) if report.number > kept.number => *kept = report,
+                Some(_) => {}
+                None => by_operator.push((e.operator(), report)),
             }
         }
-        by_operator.into_values().collect()
+        by_operator.into_iter().map(|(_, r)| r).collect()
     }
 
     /// The highest head a quorum of verified endpoints agrees on (see [`head_truth`]). Heads
@@ -286,14 +302,15 @@ impl Chain {
     /// testnet that reuses the chain id is outvoted by the real chain's endpoints; two
     /// endpoints that disagree with nobody to decide serve nothing (see the README).
     pub fn on_the_chain(&self, index: usize) -> bool {
-        let Some(genesis) = self
-            .endpoints
-            .get(index)
-            .filter(|e| e.verification == Verification::Verified)
-            .and_then(|e| e.genesis)
-        else {
-            return false;
-        };
+        self.endpoints.get(index).is_some_and(|e| Self::follows(e, self.chain_genesis()))
+    }
+
+    fn follows(e: &Endpoint, chain_genesis: Option<u64>) -> bool {
+        e.verification == Verification::Verified && e.genesis.is_some() && e.genesis == chain_genesis
+    }
+
+    /// The genesis more operators report than any other, if one does.
+    fn chain_genesis(&self) -> Option<u64> {
         let mut operators: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
         for e in self.endpoints.iter().filter(|e| e.verification == Verification::Verified) {
             if let Some(g) = e.genesis {
@@ -303,20 +320,35 @@ impl Chain {
                 }
             }
         }
-        let mine = operators.get(&genesis).map_or(0, Vec::len);
-        operators.iter().all(|(g, ops)| *g == genesis || ops.len() < mine)
+        let mut counts: Vec<(usize, u64)> = operators.into_iter().map(|(g, ops)| (ops.len(), g)).collect();
+        counts.sort_unstable_by(|a, b| b.cmp(a));
+        match counts.as_slice() {
+            [(first, g), (second, _), ..] if first > second => Some(*g),
+            [(_, g)] => Some(*g),
+            _ => None,
+        }
     }
 
     /// Whether the endpoint at `index`'s own head is trusted: known, not behind a quorum of the
     /// others (that spoke before it did), and not far ahead of all of them.
     pub fn head_trusted(&self, index: usize, settings: &Settings) -> bool {
+        self.head_trusted_on(index, self.chain_genesis(), self.interval_ms(), settings)
+    }
+
+    fn head_trusted_on(
+        &self,
+        index: usize,
+        genesis: Option<u64>,
+        interval_ms: f64,
+        settings: &Settings,
+    ) -> bool {
         let Some(head) = self.endpoints.get(index).and_then(|e| e.health.head_report()) else {
             return false;
         };
-        let others = self.head_reports(Some(index));
+        let others = self.reports(genesis, Some(index));
         let max_lag = settings.max_head_lag_blocks;
         !head_truth::behind(head.number, head.seen_ms, &others, max_lag, 0)
-            && !head_truth::ahead_of_all(head.number, head.seen_ms, &others, max_lag, self.interval_ms())
+            && !head_truth::ahead_of_all(head.number, head.seen_ms, &others, max_lag, interval_ms)
     }
 
     /// Indices of the small set of endpoints worth probing: allowed by the privacy setting,
@@ -336,10 +368,16 @@ impl Chain {
     /// Candidates that may serve a read now, fastest first: chain id verified, usable, and a
     /// trusted head.
     pub fn servable_indices(&self, settings: &Settings, now_ms: u64) -> Vec<usize> {
+        // Worked out once, not per candidate: this runs on every verdict.
+        let genesis = self.chain_genesis();
+        let interval_ms = head_truth::chain_interval_ms(&self.reports(genesis, None));
         let mut ready: Vec<usize> = self
             .candidate_indices(settings, now_ms)
             .into_iter()
-            .filter(|&i| self.on_the_chain(i) && self.head_trusted(i, settings))
+            .filter(|&i| {
+                self.endpoints.get(i).is_some_and(|e| Self::follows(e, genesis))
+                    && self.head_trusted_on(i, genesis, interval_ms, settings)
+            })
             .collect();
         ready.sort_by_key(|&i| self.endpoints.get(i).and_then(|e| e.health.ewma_ms()).unwrap_or(u64::MAX));
         ready
