@@ -457,7 +457,8 @@ function onConnect(port) {
     return;
   }
   const frameId = sender.frameId ?? 0;
-  const view = viewOf(tab, frameId, sender);
+  const frameKey = frameKeyOf(tab, frameId, sender);
+  const view = viewOf(tab, frameKey);
   const ctx = {
     port,
     tab: view,
@@ -472,7 +473,7 @@ function onConnect(port) {
     entry.origin = origin;
     entry.modeSent = undefined;
   }
-  if (view !== tab) entry.frameKey = frameKeyOf(tab, frameId, sender);
+  if (view !== tab) entry.frameKey = frameKey;
   entry.ports.add(ctx);
   port.onMessage.addListener((raw) => guard(() => onPortMessage(ctx, raw)));
   port.onDisconnect.addListener(() => {
@@ -491,8 +492,7 @@ function onConnect(port) {
  * The engine view a frame reports to, from the browser's record of who connected (never from
  * a message): the tab's own for its top frame and same-origin frames, one per other origin.
  */
-function viewOf(tab, frameId, sender) {
-  const key = frameKeyOf(tab, frameId, sender);
+function viewOf(tab, key) {
   if (key === undefined) return tab;
   let view = frameViews.get(key);
   if (view === undefined) {

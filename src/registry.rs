@@ -297,14 +297,10 @@ impl Chain {
         head_truth::chain_interval_ms(&self.head_reports(None))
     }
 
-    /// Whether the endpoint at `index` follows this very chain: its chain id matched, and its
-    /// genesis block is the one more operators report than any other. A fork or a reset
-    /// testnet that reuses the chain id is outvoted by the real chain's endpoints; two
+    /// Whether an endpoint follows this very chain: its chain id matched, and its genesis block
+    /// is the one more operators report than any other ([`Chain::chain_genesis`]). A fork or a
+    /// reset testnet that reuses the chain id is outvoted by the real chain's endpoints; two
     /// endpoints that disagree with nobody to decide serve nothing (see the README).
-    pub fn on_the_chain(&self, index: usize) -> bool {
-        self.endpoints.get(index).is_some_and(|e| Self::follows(e, self.chain_genesis()))
-    }
-
     fn follows(e: &Endpoint, chain_genesis: Option<u64>) -> bool {
         e.verification == Verification::Verified && e.genesis.is_some() && e.genesis == chain_genesis
     }
@@ -331,11 +327,7 @@ impl Chain {
 
     /// Whether the endpoint at `index`'s own head is trusted: known, not behind a quorum of the
     /// others (that spoke before it did), and not far ahead of all of them.
-    pub fn head_trusted(&self, index: usize, settings: &Settings) -> bool {
-        self.head_trusted_on(index, self.chain_genesis(), self.interval_ms(), settings)
-    }
-
-    fn head_trusted_on(
+    fn head_trusted(
         &self,
         index: usize,
         genesis: Option<u64>,
@@ -376,7 +368,7 @@ impl Chain {
             .into_iter()
             .filter(|&i| {
                 self.endpoints.get(i).is_some_and(|e| Self::follows(e, genesis))
-                    && self.head_trusted_on(i, genesis, interval_ms, settings)
+                    && self.head_trusted(i, genesis, interval_ms, settings)
             })
             .collect();
         ready.sort_by_key(|&i| self.endpoints.get(i).and_then(|e| e.health.ewma_ms()).unwrap_or(u64::MAX));
