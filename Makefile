@@ -9,7 +9,7 @@ export CHROMEDRIVER := /usr/bin/chromedriver
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-reference-types --enable-multivalue --enable-sign-ext
 
-.PHONY: setup build wasm extension pages www test test-rust test-wasm test-js lint fmt contract demo clean
+.PHONY: setup build wasm extension pages www test test-rust test-wasm test-js lint fmt contract demo clean screenshots
 
 setup:
 	scripts/setup.sh
@@ -51,6 +51,11 @@ lint:
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown -- -D warnings
 	biome check extension www tests scripts
+
+# Rewrites docs/screenshots/*.png from the browser tests that take them (`make test` does not).
+screenshots: build
+	LIFELINE_SCREENSHOTS=1 node --test --test-concurrency=1 tests/e2e/extension.test.js \
+	  tests/e2e/failover.test.js tests/e2e/lifecycle.test.js tests/www/*.test.js
 
 # Rewrites extension/contract.js from the Rust engine (tests/contract.rs fails when stale).
 contract:

@@ -16,6 +16,8 @@
       font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
       color: #111827; display: flex; flex-direction: column; align-items: flex-end; gap: 8px;
     }
+    /* Floating, the host is a 0×0 point in the corner: its size tells a page nothing. */
+    .wrap:not(.inline) { position: absolute; right: 0; bottom: 0; width: max-content; }
     .wrap.inline { position: relative; }
     .wrap.inline .panel {
       position: absolute; top: calc(100% + 8px); right: 0; z-index: 2147483646;
@@ -87,7 +89,10 @@
     standby: "Stepped back: the RPC Lifeline extension protects this page",
   });
 
-  /** Pins a host element to the bottom-right corner whatever the page's CSS says. */
+  /**
+   * Pins a host element to the bottom-right corner whatever the page's CSS says, as a point:
+   * the badge overflows it, so the host's box does not change with what the badge shows.
+   */
   const FLOATING_HOST_STYLE = [
     "all: initial",
     "position: fixed",
@@ -95,8 +100,8 @@
     "bottom: 16px",
     "z-index: 2147483647",
     "display: block",
-    "width: auto",
-    "height: auto",
+    "width: 0",
+    "height: 0",
     "margin: 0",
     "padding: 0",
     "border: 0",
@@ -116,10 +121,15 @@
    * `render(model)` shows a model:
    *   { state, sentence, chainId?, chainName?, wallet?, walletCount?,
    *     fix?: { offered: boolean, status?: "pending"|"added"|"declined"|"refused", text?: string } }
-   * and mirrors it on the host's dataset (state, chain, wallet, sentence, expanded, fix),
-   * which is what tests and the page can read.
+   * and mirrors it on the dataset of the element inside the root (state, chain, wallet,
+   * sentence, expanded, fix). `mirrorOnHost` mirrors it on the host as well, for a badge the
+   * page owns (the embed); the extension's badge leaves its host bare, so a page sees nothing
+   * of the verdict or of a host name.
    */
-  function mountBadge(root, { onFix, onHide, hideLabel = "Hide on this site", inline = false }) {
+  function mountBadge(
+    root,
+    { onFix, onHide, hideLabel = "Hide on this site", inline = false, mirrorOnHost = false },
+  ) {
     const doc = root.ownerDocument ?? document;
     const el = (tag, attrs = {}, text) => {
       const node = doc.createElement(tag);
@@ -202,20 +212,28 @@
       dd.textContent = text ?? "";
     };
 
+    const mirrored = mirrorOnHost ? [wrap, root.host] : [wrap];
+    const mirror = (fields) => {
+      for (const node of mirrored) {
+        for (const [name, value] of Object.entries(fields)) {
+          if (value === undefined) delete node.dataset[name];
+          else node.dataset[name] = value;
+        }
+      }
+    };
+
     function render(next) {
       model = next;
-      const host = root.host;
       const text = LABEL[model.state] ?? model.state;
       const chainName =
         model.chainId === undefined ? undefined : (model.chainName ?? `chain ${model.chainId}`);
-      host.dataset.state = model.state;
-      if (model.chainId === undefined) delete host.dataset.chain;
-      else host.dataset.chain = String(model.chainId);
-      if (model.wallet === undefined) delete host.dataset.wallet;
-      else host.dataset.wallet = model.wallet;
-      host.dataset.sentence = model.sentence;
-      host.dataset.expanded = String(open);
-      wrap.dataset.state = model.state;
+      mirror({
+        state: model.state,
+        chain: model.chainId === undefined ? undefined : String(model.chainId),
+        wallet: model.wallet,
+        sentence: model.sentence,
+        expanded: String(open),
+      });
       wrap.classList.toggle("discreet", model.state === "healthy" || model.state === "standby");
       label.textContent = text;
       pill.setAttribute("aria-expanded", String(open));
@@ -243,7 +261,7 @@
       fixButton.setAttribute("aria-disabled", String(status === "pending"));
       fixResult.hidden = !status;
       fixResult.textContent = status ? (text ?? "") : "";
-      root.host.dataset.fix = status ?? (offered ? "offered" : "none");
+      mirror({ fix: status ?? (offered ? "offered" : "none") });
       // Focus must not fall out of the panel when the button it was on goes away.
       if (hadFocus && fixButton.hidden && !fixResult.hidden) fixResult.focus();
     }

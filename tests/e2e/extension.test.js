@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   badgeState,
+  badgeUntil,
   firstSeen,
   openDapp,
   ROOT,
@@ -79,9 +80,7 @@ describe("the extension watches a real dapp", () => {
   test("reverts and user rejections never change the badge", async () => {
     const page = await openDapp(world);
     await page.evaluate(() => window.dapp.blockNumber());
-    await page.waitForFunction(() =>
-      document.querySelector("rpc-lifeline-badge")?.dataset.sentence.includes("answering normally"),
-    );
+    await badgeUntil(page, (badge) => badge.sentence.includes("answering normally"));
     const before = await badgeState(page);
     for (let i = 0; i < 5; i++) {
       const revert = await page.evaluate(() => window.dapp.revert());

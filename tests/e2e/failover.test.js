@@ -6,7 +6,10 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { rpcCall as jsonRpc } from "../rig/json-rpc.js";
 import {
+  badgeLog,
   badgeState,
+  badgeUntil,
+  clickBadge,
   firstSeen,
   openDapp,
   screenshot,
@@ -20,19 +23,13 @@ import {
 
 /** Opens the badge panel and presses its fix button with the keyboard (the root is closed). */
 async function pressFix(page) {
-  await page.click("rpc-lifeline-badge");
-  await page.waitForFunction(
-    () => document.querySelector("rpc-lifeline-badge").dataset.expanded === "true",
-  );
+  await clickBadge(page);
+  await badgeUntil(page, (badge) => badge.expanded === "true");
   // Panel order is close, fix, hide, then the pill, which has the focus.
   await page.keyboard.press("Shift+Tab");
   await page.keyboard.press("Shift+Tab");
   await page.keyboard.press("Enter");
-  await page.waitForFunction(() => {
-    const fix = document.querySelector("rpc-lifeline-badge").dataset.fix;
-    return fix !== "offered" && fix !== "pending";
-  });
-  return badgeState(page);
+  return badgeUntil(page, (badge) => badge.fix !== "offered" && badge.fix !== "pending");
 }
 
 describe("the one-click wallet fix", () => {
@@ -50,9 +47,7 @@ describe("the one-click wallet fix", () => {
     await startTraffic(page);
     await waitForBadge(page, "failing");
     await stopTraffic(page);
-    await page.waitForFunction(
-      () => document.querySelector("rpc-lifeline-badge").dataset.fix === "offered",
-    );
+    await badgeUntil(page, (badge) => badge.fix === "offered");
     return page;
   }
 
@@ -79,9 +74,7 @@ describe("the one-click wallet fix", () => {
     const popup = await world.context.newPage();
     await popup.goto(`chrome-extension://${world.browser.extensionId}/popup.html?tab=${tab}`);
     await popup.click("#add-chain");
-    await page.waitForFunction(
-      () => document.querySelector("rpc-lifeline-badge").dataset.fix === "added",
-    );
+    await badgeUntil(page, (badge) => badge.fix === "added");
     const calls = await page.evaluate(() =>
       window.testWallets[0].calls.filter((c) => c.method === "wallet_addEthereumChain"),
     );
@@ -185,7 +178,7 @@ describe("Protect mode against a stale wallet and for a signed transaction", () 
         ([start, head]) => start >= frozenAt && head < headAt(start - 1_000),
       );
       assert.ok(heads.filter(([start]) => start >= frozenAt).length > 30, "the page kept reading");
-      const badges = await page.evaluate(() => window.__badgeLog);
+      const badges = await badgeLog(page);
       const explain = JSON.stringify({ frozenAt, old, mined: mined.slice(-16), badges });
       assert.deepEqual(old, [], `block numbers older than a block ago: ${explain}`);
       assert.notEqual(await firstSeen(page, "rerouting", frozenAt), null, "proven stale");

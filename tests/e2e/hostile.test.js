@@ -10,7 +10,9 @@ import { build } from "esbuild";
 import { CHAIN_ID, DEV_ACCOUNT } from "../rig/chain.js";
 import { rpcCall } from "../rig/json-rpc.js";
 import {
+  badgeLog,
   badgeState,
+  badgeUntil,
   openDapp,
   ROOT,
   startTraffic,
@@ -289,14 +291,7 @@ describe("hostile pages", () => {
     assert.equal(counts.runtime, "undefined", "a page cannot message the extension directly");
 
     // The flood judged the hostile tab's own wallet (the reports did reach the engine)...
-    await hostile.waitForFunction(
-      () => {
-        const s = document.querySelector("rpc-lifeline-badge")?.dataset.state;
-        return s && s !== "healthy";
-      },
-      null,
-      { timeout: 15_000 },
-    );
+    await badgeUntil(hostile, (badge) => badge.state !== "healthy", 15_000);
     await victim.waitForTimeout(1_500);
 
     // ...and nothing else.
@@ -369,7 +364,7 @@ describe("hostile pages", () => {
     await popup.close();
     assert.equal(walletStatus(status)?.state, "healthy", JSON.stringify(status));
     assert.equal((await badgeState(top))?.state, "healthy", "the top frame's badge");
-    assert.ok(!(await top.evaluate(() => window.__badgeLog.some((b) => b.state !== "healthy"))));
+    assert.ok(!(await badgeLog(top)).some((b) => b.state !== "healthy"));
     const reads = await top.evaluate(() => window.dapp.readAll());
     for (const [k, v] of Object.entries(reads)) assert.ok(!v?.error, `${k}: ${JSON.stringify(v)}`);
     const fallbackReads = Object.entries(world.fallback.stats().byMethod).filter(
@@ -377,6 +372,52 @@ describe("hostile pages", () => {
     );
     assert.deepEqual(fallbackReads, [], "the top frame's reads went to its wallet");
     await top.close();
+  });
+
+  test("a page that fingerprints learns that a badge is there and nothing of its verdict", async () => {
+    const page = await openDapp(world);
+    // Everything a page can read of the badge from its own DOM.
+    const look = () =>
+      page.evaluate(() => {
+        const host = document.querySelector("rpc-lifeline-badge");
+        const box = host.getBoundingClientRect();
+        return {
+          attributes: host.getAttributeNames().map((name) => [name, host.getAttribute(name)]),
+          shadowRoot: host.shadowRoot,
+          children: host.childNodes.length,
+          box: [box.width, box.height],
+          // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is the point
+          text: host.innerText + host.textContent,
+        };
+      });
+    try {
+      await page.evaluate(() => window.dapp.readAll());
+      await waitForBadge(page, "healthy");
+      const healthy = await look();
+      await world.wallet.setMode("http:503");
+      await startTraffic(page);
+      await waitForBadge(page, "rerouting");
+      await stopTraffic(page);
+      const rerouting = await look();
+      assert.deepEqual(rerouting, healthy, "the page can tell healthy from rerouting");
+      assert.deepEqual(
+        healthy.attributes.map(([name]) => name),
+        ["style"],
+        "the host carries no attribute but its position",
+      );
+      assert.equal(healthy.shadowRoot, null, "the badge's root is closed");
+      assert.deepEqual(healthy.box, [0, 0], "the host's box says nothing of the badge's text");
+      assert.equal(healthy.text, "");
+      const html = await page.evaluate(() => document.documentElement.outerHTML);
+      const fallbackHost = new URL(world.fallback.url).host;
+      assert.ok(!html.includes(fallbackHost), "a fallback's host name is in the page's DOM");
+      // The user still sees it all (read from inside the closed root).
+      const { sentence } = await badgeState(page);
+      assert.ok(sentence.includes(`served by ${new URL(world.fallback.url).hostname}`), sentence);
+    } finally {
+      await world.wallet.setMode("ok");
+      await page.close();
+    }
   });
 
   const tamperings = {
@@ -453,7 +494,8 @@ describe("lying endpoints", () => {
       await waitForEngine(world, page);
       await page.waitForTimeout(8_000); // several probe rounds: every head seen more than once
       await stopTraffic(page);
-      const badges = await page.evaluate(() => window.__badgeLog);
+      const badges = await badgeLog(page);
+      assert.ok(badges.length > 0, "the badge was never seen");
       assert.ok(
         badges.every((b) => b.state === "healthy"),
         `the healthy wallet was judged by a liar: ${JSON.stringify(badges)}`,

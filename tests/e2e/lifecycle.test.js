@@ -10,6 +10,8 @@ import { startFaultProxy } from "../rig/fault-proxy.js";
 import {
   anvilChain,
   badgeState,
+  badgeUntil,
+  clickBadge,
   EXTENSION_DIR,
   openDapp,
   screenshot,
@@ -211,12 +213,8 @@ describe("Protect mode", () => {
     );
     assert.equal(signing, "pending");
     await screenshot(page, "badge-rerouting");
-    const expanded = (value) =>
-      page.waitForFunction(
-        (v) => document.querySelector("rpc-lifeline-badge").dataset.expanded === v,
-        value,
-      );
-    await page.click("rpc-lifeline-badge");
+    const expanded = (value) => badgeUntil(page, (badge) => badge.expanded === value);
+    await clickBadge(page);
     await expanded("true");
     await screenshot(page, "badge-panel");
     await page.keyboard.press("Escape");

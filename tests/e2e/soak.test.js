@@ -14,7 +14,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { startFaultProxy } from "../rig/fault-proxy.js";
-import { ROOT, startWorld, tabIdOf } from "./world.js";
+import { badgeState, badgeUntil, ROOT, startWorld, tabIdOf } from "./world.js";
 
 const TABS = Number(process.env.SOAK_TABS ?? 20);
 const RATE = Number(process.env.SOAK_RATE ?? 5);
@@ -229,19 +229,9 @@ test(`soak: ${TABS} tabs × ${RATE} reads/s for ${SECONDS} s with random faults`
   const verdicts = await Promise.all(
     pages.map(async (page) => {
       const wanted = expectOf(page);
-      const state = await page
-        .waitForFunction(
-          (w) => {
-            const s = document.querySelector("rpc-lifeline-badge")?.dataset.state;
-            return w.includes(s) && s;
-          },
-          wanted,
-          { timeout: MAX_COOLDOWN_MS * 2 + 10_000, polling: 250 },
-        )
-        .then((h) => h.jsonValue())
-        .catch(async () =>
-          page.evaluate(() => document.querySelector("rpc-lifeline-badge")?.dataset.state ?? null),
-        );
+      const state = await badgeUntil(page, wanted, MAX_COOLDOWN_MS * 2 + 10_000)
+        .then((badge) => badge.state)
+        .catch(async () => (await badgeState(page))?.state ?? null);
       return { tab: page.tabId, wallet: page.wallet, mode: finalModes[page.wallet], wanted, state };
     }),
   );

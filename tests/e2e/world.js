@@ -1,17 +1,26 @@
 // The end-to-end world: anvil, wallet RPCs and a fallback behind fault proxies, the test
 // pages, and Chromium with the built extension. Every part is real and on 127.0.0.1.
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { startAnvil } from "../rig/anvil.js";
 import { CHAIN_ID } from "../rig/chain.js";
 import { startFaultProxy } from "../rig/fault-proxy.js";
 import { startStaticServer } from "../rig/static-server.js";
+import { watchBadge } from "./badge.js";
 import { launchBrowser } from "./browser.js";
+
+export { screenshot } from "../rig/screenshot.js";
+export {
+  badgeLog,
+  badgeState,
+  badgeUntil,
+  clickBadge,
+  firstSeen,
+  waitForBadge,
+} from "./badge.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const EXTENSION_DIR = join(ROOT, "dist/chrome");
-export const SCREENSHOTS = join(ROOT, "docs/screenshots");
 
 /** Chain 31337 as the user would add it in the options page, with our fallback endpoints. */
 export function anvilChain(fallbackUrls) {
@@ -91,42 +100,9 @@ export async function openDapp(world, { second = false } = {}) {
   if (second) query.set("rpc2", world.wallet2.url);
   await page.goto(`${world.server.url}/dapp.html?${query}`);
   await page.evaluate(() => window.dappReady);
-  // Every badge state change, timestamped in the page (same clock as the test).
-  await page.evaluate(() => {
-    window.__badgeLog = [];
-    const record = (host) => window.__badgeLog.push({ state: host.dataset.state, at: Date.now() });
-    new MutationObserver((mutations) => {
-      for (const m of mutations) {
-        if (m.target.localName === "rpc-lifeline-badge") record(m.target);
-      }
-    }).observe(document.documentElement, { subtree: true, attributeFilter: ["data-state"] });
-  });
+  watchBadge(page);
   page.errors = errors;
   return page;
-}
-
-/** When the badge first showed `state` at or after `since` (ms since epoch), or null. */
-export async function firstSeen(page, state, since) {
-  const log = await page.evaluate(() => window.__badgeLog);
-  return log.find((e) => e.state === state && e.at >= since)?.at ?? null;
-}
-
-/** The badge's state as the page's DOM exposes it (the shadow root itself is closed). */
-export function badgeState(page) {
-  return page.evaluate(() => {
-    const host = document.querySelector("rpc-lifeline-badge");
-    return host ? { ...host.dataset } : null;
-  });
-}
-
-/** Waits until the badge shows `state`; resolves to the time it was first seen. */
-export async function waitForBadge(page, state, timeout = 20_000) {
-  await page.waitForFunction(
-    (wanted) => document.querySelector("rpc-lifeline-badge")?.dataset.state === wanted,
-    state,
-    { timeout, polling: 25 },
-  );
-  return Date.now();
 }
 
 /**
@@ -151,22 +127,6 @@ export function startTraffic(page, everyMs = 300, rdns = null) {
 
 export function stopTraffic(page) {
   return page.evaluate(() => clearInterval(window.__traffic));
-}
-
-/**
- * The page's tab id. The extension has no `tabs` permission and no host permissions, so it
- * cannot read tab URLs: the page is brought to the front and the active tab asked for.
- */
-export async function tabIdOf(world, page) {
-  await page.bringToFront();
-  return world.serviceWorker.evaluate(
-    async () => (await chrome.tabs.query({ active: true, lastFocusedWindow: true }))[0]?.id,
-  );
-}
-
-export async function screenshot(page, name) {
-  await mkdir(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
 }
 
 /** The engine's view of one tab, through the popup's own channel (from an extension page). */

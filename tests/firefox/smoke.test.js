@@ -78,6 +78,27 @@ describe("Firefox (firefox-esr, dist/firefox)", { skip }, () => {
       }),
     );
 
+  const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+  const SHADOW = "shadow-6066-11e4-a52e-4f735466cecf";
+  /**
+   * What the extension's badge shows, or null while there is none. The page cannot read it
+   * (the host is bare, its root closed); WebDriver reaches into the closed root as a user would.
+   */
+  const badge = async () => {
+    const hosts = await sessionCall("POST", "/elements", {
+      using: "css selector",
+      value: "rpc-lifeline-badge",
+    });
+    if (hosts.length === 0) return null;
+    const root = await sessionCall("GET", `/element/${hosts[0][ELEMENT]}/shadow`);
+    const wrap = await sessionCall("POST", `/shadow/${root[SHADOW]}/element`, {
+      using: "css selector",
+      value: ".wrap",
+    });
+    const field = (name) => sessionCall("GET", `/element/${wrap[ELEMENT]}/attribute/data-${name}`);
+    return { state: await field("state"), sentence: await field("sentence") };
+  };
+
   before(async () => {
     anvil = await startAnvil();
     stops.push(() => anvil.stop());
@@ -170,18 +191,19 @@ describe("Firefox (firefox-esr, dist/firefox)", { skip }, () => {
       for (let i = 0; i < 200 && !window.dapp; i++) await new Promise((r) => setTimeout(r, 50));
       const wrapped = window.ethereum[Symbol.for("rpc-lifeline.extension")] === true;
       const reads = await window.dapp.readAll();
-      for (let i = 0; i < 100 && !document.querySelector("rpc-lifeline-badge"); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      const badge = document.querySelector("rpc-lifeline-badge");
-      return { wrapped, reads, badge: badge ? { ...badge.dataset } : null };
+      return { wrapped, reads };
     `);
     assert.equal(healthy.thrown, undefined, healthy.thrown);
     assert.equal(healthy.wrapped, true, "window.ethereum is wrapped by the extension");
     for (const [k, v] of Object.entries(healthy.reads)) {
       assert.ok(!v?.error, `${k}: ${JSON.stringify(v)}`);
     }
-    assert.equal(healthy.badge?.state, "healthy", JSON.stringify(healthy.badge));
+    let shown = null;
+    for (let i = 0; i < 100 && shown?.state !== "healthy"; i++) {
+      shown = await badge().catch((error) => ({ error: String(error) }));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(shown?.state, "healthy", JSON.stringify(shown));
 
     // The wallet's RPC hangs: the badge turns, and a read is served by the fallback.
     await wallet.setMode("hang");
@@ -194,9 +216,7 @@ describe("Firefox (firefox-esr, dist/firefox)", { skip }, () => {
     const seen = [];
     const deadline = Date.now() + 45_000;
     while (Date.now() < deadline && seen.at(-1) !== "rerouting") {
-      const state = await run(
-        `return document.querySelector("rpc-lifeline-badge")?.dataset.state;`,
-      );
+      const state = (await badge())?.state;
       if (seen.at(-1) !== state) seen.push(state);
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -204,9 +224,7 @@ describe("Firefox (firefox-esr, dist/firefox)", { skip }, () => {
     t.diagnostic(
       `badge states: ${seen.join(" → ")}; fallback saw ${JSON.stringify(fallback.stats())}`,
     );
-    t.diagnostic(
-      await run(`return document.querySelector("rpc-lifeline-badge")?.dataset.sentence;`),
-    );
+    t.diagnostic((await badge())?.sentence);
     const rerouted = await run(`
       const t0 = performance.now();
       const read = await Promise.race([

@@ -3,6 +3,7 @@
 // page alone (one badge with a verdict, one set of decisions) and reads keep working.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { badgeUntil } from "../e2e/badge.js";
 import { openPage, screenshot, startWorld } from "./world.js";
 
 describe("embed with the extension installed", () => {
@@ -45,13 +46,7 @@ describe("embed with the extension installed", () => {
       "Extension active",
     );
     // The extension's own badge shows up with the page's first requests, and the page reads.
-    await page.waitForFunction(
-      () => document.querySelector("rpc-lifeline-badge")?.dataset.state,
-      null,
-      {
-        timeout: 15_000,
-      },
-    );
+    await badgeUntil(page, (badge) => badge.state !== undefined, 15_000);
     await page.waitForFunction(() =>
       document.querySelector("#example-block").textContent.startsWith("#"),
     );
@@ -63,11 +58,7 @@ describe("embed with the extension installed", () => {
 
     // The wallet's RPC fails: the extension handles it; the page's copy stays out of it.
     await page.click('#demo-actions button[data-mode="http:503"]');
-    await page.waitForFunction(
-      () => document.querySelector("rpc-lifeline-badge")?.dataset.state !== "healthy",
-      null,
-      { timeout: 20_000 },
-    );
+    await badgeUntil(page, (badge) => badge.state !== "healthy", 20_000);
     assert.equal(
       await page.evaluate(() => document.querySelector("#badge").dataset.state),
       "standby",

@@ -2,14 +2,14 @@
 // the pages from dist/www, scripts/www-server.js) and one Chromium, with or without the
 // extension. Everything on 127.0.0.1.
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { startWwwWorld, WWW_DIR } from "../../scripts/www-server.js";
 import { launchBrowser } from "../e2e/browser.js";
 
+export { screenshot } from "../rig/screenshot.js";
+
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const EXTENSION_DIR = join(ROOT, "dist/chrome");
-export const SCREENSHOTS = join(ROOT, "docs/screenshots");
 
 /**
  * Starts the servers and a browser. `extension: true` loads dist/chrome and gives it the
@@ -85,19 +85,4 @@ export async function setWalletFault(world, mode) {
     body: JSON.stringify({ mode }),
   });
   if (!response.ok) throw new Error(`control: ${response.status} ${await response.text()}`);
-}
-
-/**
- * Saves docs/screenshots/NAME.png. `whole: true` grows the viewport to the page's height first,
- * so the whole page is in the picture with the floating badge at its bottom-right corner.
- */
-export async function screenshot(page, name, { whole = false } = {}) {
-  await mkdir(SCREENSHOTS, { recursive: true });
-  const viewport = page.viewportSize();
-  if (whole) {
-    const height = await page.evaluate(() => document.documentElement.scrollHeight);
-    await page.setViewportSize({ width: viewport.width, height });
-  }
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
-  if (whole) await page.setViewportSize(viewport);
 }

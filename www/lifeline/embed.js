@@ -835,6 +835,7 @@ function defineBadgeElement() {
         this.#view = View.mountBadge(this.attachShadow({ mode: "open" }), {
           onFix: () => this.lifeline?.addChainToWallet(),
           inline: !floating,
+          mirrorOnHost: true,
         });
       }
       this.show(this.#model ?? this.lifeline?.state ?? null);
