@@ -64,6 +64,7 @@ const tabs = new Map();
 const frameViews = new Map();
 const FRAME_VIEW_BASE = 2 ** 31;
 const MAX_VIEW_ID = 2 ** 32 - 1;
+const MAX_FRAME_VIEWS = 8;
 let nextFrameView = FRAME_VIEW_BASE;
 // Engine request ids must be unique per tab across frames and worker restarts.
 let nextRequestId = Date.now() * 1000;
@@ -194,6 +195,8 @@ function tabEntry(tab, browserTab = tab) {
       policies: new Map(),
       badges: new Map(),
       fixes: new Map(),
+      // One budget for every frame of the view: many frames of one origin cannot multiply it.
+      limiter: M.createRateLimiter(M.VIEW_RATE),
     };
     tabs.set(tab, entry);
   }
@@ -459,14 +462,8 @@ function onConnect(port) {
   const frameId = sender.frameId ?? 0;
   const frameKey = frameKeyOf(tab, frameId, sender);
   const view = viewOf(tab, frameKey);
-  const ctx = {
-    port,
-    tab: view,
-    frameId,
-    limiter: M.createRateLimiter(M.PORT_RATE),
-    requestIds: new Map(),
-  };
   const entry = tabEntry(view, tab);
+  const ctx = { port, tab: view, frameId, limiter: entry.limiter, requestIds: new Map() };
   // The site (for its per-site mode) is the top frame's, in every frame of the tab.
   const origin = frameId === 0 ? originOf(sender.url) : originOf(sender.tab?.url);
   if (origin && origin !== entry.origin) {
@@ -503,15 +500,30 @@ function viewOf(tab, key) {
   return view;
 }
 
-/** undefined for the top frame and frames of its origin; else "tab\norigin" (opaque: per frame). */
+/**
+ * undefined for the top frame and frames of its origin; else "tab\norigin", an opaque origin
+ * (a sandboxed frame, whatever its URL) being one per frame. A tab gets MAX_FRAME_VIEWS of
+ * these; frames past that share one more view, so frames cannot multiply a tab's share of
+ * fallbacks and messages without bound.
+ */
 function frameKeyOf(tab, frameId, sender) {
   if (frameId === 0) return undefined;
   const origin =
-    typeof sender.origin === "string" && sender.origin !== "null"
-      ? sender.origin
-      : originOf(sender.url);
+    sender.origin === "null"
+      ? undefined
+      : typeof sender.origin === "string"
+        ? sender.origin
+        : originOf(sender.url);
   if (origin !== undefined && origin === originOf(sender.tab?.url)) return undefined;
-  return `${tab}\n${origin ?? `opaque frame ${frameId}`}`;
+  const key = `${tab}\n${origin ?? `opaque frame ${frameId}`}`;
+  if (frameViews.has(key) || frameViewsOf(tab) < MAX_FRAME_VIEWS) return key;
+  return `${tab}\nmore frames`;
+}
+
+function frameViewsOf(tab) {
+  let count = 0;
+  for (const key of frameViews.keys()) if (key.startsWith(`${tab}\n`)) count += 1;
+  return count;
 }
 
 function onPortMessage(ctx, raw) {
@@ -718,6 +730,9 @@ async function handlePopup(msg) {
       siteMode: (site && settings.siteModes[site]) || null,
       modeManaged: isModeManaged(site ?? undefined),
       fixOffered: (tabs.get(msg.tab)?.fixes.size ?? 0) > 0,
+      // What the page's frames sent past their budget, and how many other origins it frames.
+      ignoredMessages: tabs.get(msg.tab)?.limiter.dropped ?? 0,
+      frameViews: frameViewsOf(msg.tab),
     };
   }
   if (msg.type === M.PopupToBackground.addChain) {

@@ -558,8 +558,11 @@ import { MAX_NAME_CHARS } from "./contract.js";
 
   /** Rate limits: a page may report 50 messages a second, with bursts of 100 (page loads). */
   const PAGE_RATE = Object.freeze({ rate: 50, burst: 100 });
-  /** Per port in the background: a little above the page's, since frames share nothing. */
-  const PORT_RATE = Object.freeze({ rate: 100, burst: 200 });
+  /**
+   * Per engine view in the background (a tab's top frame with its same-origin frames, or one
+   * framed origin): twice one frame's, shared by all the view's frames.
+   */
+  const VIEW_RATE = Object.freeze({ rate: 100, burst: 200 });
 
   globalThis.LifelineMessages = Object.freeze({
     TARGET_CONTENT,
@@ -578,7 +581,7 @@ import { MAX_NAME_CHARS } from "./contract.js";
     BadgeStates,
     FallbackReasons,
     PAGE_RATE,
-    PORT_RATE,
+    VIEW_RATE,
     parsePageMessage,
     parseContentMessage,
     parseBackgroundMessage,

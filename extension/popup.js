@@ -150,6 +150,10 @@ async function refresh() {
   renderWallets(view);
   renderMode(view);
   $("add-chain").hidden = view?.fixOffered !== true;
+  const ignored = view?.ignoredMessages ?? 0;
+  $("ignored").hidden = ignored === 0;
+  $("ignored").textContent =
+    `This page sent reports faster than allowed; ${ignored} were ignored and judged nothing.`;
   await renderHidden();
 }
 

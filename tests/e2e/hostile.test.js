@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { build } from "esbuild";
 import { CHAIN_ID, DEV_ACCOUNT } from "../rig/chain.js";
 import { rpcCall } from "../rig/json-rpc.js";
+import { startStaticServer } from "../rig/static-server.js";
 import {
   badgeLog,
   badgeState,
@@ -372,6 +373,67 @@ describe("hostile pages", () => {
     );
     assert.deepEqual(fallbackReads, [], "the top frame's reads went to its wallet");
     await top.close();
+  });
+
+  test("a tab's frames share its budget, and framing many origins buys no more than nine views", async () => {
+    const page = await openDapp(world);
+    const servers = [];
+    const frameUrls = [];
+    try {
+      // Twelve frames of the page's own origin, and twelve of twelve other origins (ports).
+      for (let i = 0; i < 12; i++) {
+        const server = await startStaticServer();
+        servers.push(server);
+        frameUrls.push("/frame.html", `${server.url}/frame.html`);
+      }
+      await page.evaluate((urls) => {
+        for (const url of urls) {
+          const frame = document.createElement("iframe");
+          frame.src = url;
+          document.body.append(frame);
+        }
+      }, frameUrls);
+      await page.waitForFunction(() => document.querySelectorAll("iframe").length === 24);
+      const deadline = Date.now() + 20_000;
+      while (page.frames().length < 25 && Date.now() < deadline) await page.waitForTimeout(100);
+      await Promise.all(
+        page
+          .frames()
+          .map((f) =>
+            f.waitForFunction(() => document.readyState === "complete", null, { timeout: 20_000 }),
+          ),
+      );
+      // Every frame sends 100 well-formed reports (its own content script's burst), at once.
+      const flood = ({ chainId, wallet }) => {
+        for (let i = 0; i < 50; i++) {
+          const base = { target: "rpc-lifeline-content", wallet, chainId, method: "eth_call" };
+          const requestId = 9000 + i;
+          window.postMessage({ ...base, requestId, type: "requestStarted" }, "*");
+          window.postMessage(
+            { ...base, requestId, type: "requestFinished", outcome: { kind: "ok" }, latencyMs: 5 },
+            "*",
+          );
+        }
+      };
+      await Promise.all(
+        page.frames().map((f) => f.evaluate(flood, { chainId: CHAIN_ID, wallet: WALLET })),
+      );
+      await page.waitForTimeout(500);
+      const { popup, answer } = await tabStatus(world, page);
+      await popup.waitForFunction(() => !document.querySelector("#ignored").hidden);
+      const shown = await popup.evaluate(() => document.querySelector("#ignored").textContent);
+      await popup.close();
+      // 13 frames of the top's origin × 100 reports against one budget of 200 (+100/s).
+      assert.ok(answer.ignoredMessages >= 800, `ignored ${answer.ignoredMessages}`);
+      assert.match(shown, /This page sent reports faster than allowed; \d+ were ignored/);
+      assert.equal(answer.frameViews, 9, "8 framed origins of their own, the rest share one");
+      const reads = await page.evaluate(() => window.dapp.readAll());
+      for (const [k, v] of Object.entries(reads))
+        assert.ok(!v?.error, `${k}: ${JSON.stringify(v)}`);
+    } finally {
+      await page.close();
+      for (const server of servers) await server.stop();
+    }
   });
 
   test("a page that fingerprints learns that a badge is there and nothing of its verdict", async () => {

@@ -129,6 +129,17 @@ export function stopTraffic(page) {
   return page.evaluate(() => clearInterval(window.__traffic));
 }
 
+/**
+ * The page's tab id. The extension has no `tabs` permission and no host permissions, so it
+ * cannot read tab URLs: the page is brought to the front and the active tab asked for.
+ */
+export async function tabIdOf(world, page) {
+  await page.bringToFront();
+  return world.serviceWorker.evaluate(
+    async () => (await chrome.tabs.query({ active: true, lastFocusedWindow: true }))[0]?.id,
+  );
+}
+
 /** The engine's view of one tab, through the popup's own channel (from an extension page). */
 export async function tabStatus(world, page) {
   const tab = await tabIdOf(world, page);
@@ -138,7 +149,7 @@ export async function tabStatus(world, page) {
     (tabId) => chrome.runtime.sendMessage({ type: "popupStatus", tab: tabId }),
     tab,
   );
-  return { popup, status: answer.status };
+  return { popup, status: answer.status, answer };
 }
 
 /**
