@@ -55,7 +55,8 @@
       display: block; width: 100%; margin: 0 0 8px; padding: 8px 10px; border-radius: 6px;
       border: 0; background: #1d4ed8; color: #fff; font-weight: 600;
     }
-    .fix[hidden], .fix-result[hidden], .hide[hidden] { display: none; }
+    .fix[hidden], .fix-what[hidden], .fix-result[hidden], .hide[hidden] { display: none; }
+    .fix-what { margin: 0 0 6px; font-size: 12px; color: #374151; overflow-wrap: anywhere; }
     .fix[aria-disabled="true"] { opacity: 0.6; cursor: progress; }
     .fix-result { margin: 0 0 8px; }
     .hide { border: 1px solid #d1d5db; background: #f9fafb; border-radius: 6px; padding: 4px 10px; color: #374151; }
@@ -120,7 +121,8 @@
    *
    * `render(model)` shows a model:
    *   { state, sentence, chainId?, chainName?, wallet?, walletCount?,
-   *     fix?: { offered: boolean, status?: "pending"|"added"|"declined"|"refused", text?: string } }
+   *     fix?: { offered: boolean, status?: "pending"|"added"|"declined"|"refused", text?: string,
+   *             url?: string, wallet?: string } }
    * and mirrors it on the dataset of the element inside the root (state, chain, wallet,
    * sentence, expanded, fix). `mirrorOnHost` mirrors it on the host as well, for a badge the
    * page owns (the embed); the extension's badge leaves its host bare, so a page sees nothing
@@ -166,6 +168,7 @@
       { type: "button", class: "fix", hidden: "" },
       "Add a working RPC to your wallet",
     );
+    const fixWhat = el("p", { class: "fix-what", hidden: "" });
     const fixResult = el("p", {
       class: "fix-result",
       hidden: "",
@@ -174,7 +177,7 @@
     });
     const hide = el("button", { type: "button", class: "hide" }, hideLabel);
     hide.hidden = !onHide;
-    panel.append(head, sentence, facts, fixButton, fixResult, hide);
+    panel.append(head, sentence, facts, fixWhat, fixButton, fixResult, hide);
     const pill = el("button", {
       type: "button",
       class: "pill",
@@ -254,9 +257,13 @@
       renderFix(model.fix ?? { offered: false });
     }
 
-    function renderFix({ offered, status, text }) {
+    function renderFix({ offered, status, text, url, wallet }) {
       const hadFocus = root.activeElement === fixButton;
       fixButton.hidden = !offered || status === "added";
+      fixWhat.hidden = fixButton.hidden || url === undefined;
+      fixWhat.textContent = fixWhat.hidden
+        ? ""
+        : `Sends ${url} to ${wallet ? `the wallet ${wallet}` : "your wallet"}, which asks you first.`;
       // aria-disabled, not disabled: a disabled button would drop the keyboard focus.
       fixButton.setAttribute("aria-disabled", String(status === "pending"));
       fixResult.hidden = !status;

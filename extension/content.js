@@ -320,6 +320,9 @@ import { HOP_DEADLINES } from "./contract.js";
       const ours = fix && fix.key === key ? fix : null;
       return {
         offered: fixes.has(key) && shown.mode !== "observe",
+        // What the user is shown before pressing: the exact URL, and the wallet it goes to.
+        url: fixes.get(key)?.rpcUrls?.[0],
+        wallet: shown.wallet,
         status: ours ? (ours.outcome ?? "pending") : undefined,
         text: ours?.text,
       };

@@ -93,10 +93,13 @@ export function watchBadge(page) {
   poll();
 }
 
-/** What the badge shows: { state, sentence, chain, wallet, expanded, fix }, or null. */
+/**
+ * What the badge shows: { state, sentence, chain, wallet, expanded, fix, text }, `text` being
+ * everything the user can read in it (the pill, and the panel when open); or null.
+ */
 export async function badgeState(page) {
   const probe = await resolved(page);
-  return probe && call(probe, "function () { return { ...this.dataset }; }");
+  return probe && call(probe, "function () { return { ...this.dataset, text: this.innerText }; }");
 }
 
 /** Every state the badge showed, in order, as { state, at } (ms since epoch). */

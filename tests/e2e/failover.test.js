@@ -21,15 +21,22 @@ import {
   waitForEngine,
 } from "./world.js";
 
-/** Opens the badge panel and presses its fix button with the keyboard (the root is closed). */
+/**
+ * Opens the badge panel and presses its fix button with the keyboard (the root is closed);
+ * resolves to what the badge then shows, with `before`: the panel's text before the press.
+ */
 async function pressFix(page) {
   await clickBadge(page);
-  await badgeUntil(page, (badge) => badge.expanded === "true");
+  const opened = await badgeUntil(page, (badge) => badge.expanded === "true");
   // Panel order is close, fix, hide, then the pill, which has the focus.
   await page.keyboard.press("Shift+Tab");
   await page.keyboard.press("Shift+Tab");
   await page.keyboard.press("Enter");
-  return badgeUntil(page, (badge) => badge.fix !== "offered" && badge.fix !== "pending");
+  const after = await badgeUntil(
+    page,
+    (badge) => badge.fix !== "offered" && badge.fix !== "pending",
+  );
+  return { ...after, before: opened.text };
 }
 
 describe("the one-click wallet fix", () => {
@@ -55,6 +62,11 @@ describe("the one-click wallet fix", () => {
     const page = await failingPage();
     const badge = await pressFix(page);
     assert.equal(badge.fix, "added");
+    // Before the user pressed, the panel named the exact URL and the wallet it goes to.
+    assert.ok(
+      badge.before.includes(`Sends ${world.fallback.url} to the wallet org.lifeline.testwallet`),
+      badge.before,
+    );
     const calls = await page.evaluate(() =>
       window.testWallets[0].calls.filter((c) => c.method === "wallet_addEthereumChain"),
     );

@@ -94,6 +94,14 @@ describe("embed on a plain provider", () => {
     );
     await page.waitForFunction(() => document.querySelector("#badge").dataset.expanded === "true");
     await page.waitForFunction(() => document.querySelector("#badge").dataset.fix === "offered");
+    // Before pressing, the panel names the exact URL that would go to the wallet.
+    const what = await page.evaluate(
+      () => document.querySelector("#badge").shadowRoot.querySelector(".fix-what").textContent,
+    );
+    assert.match(
+      what,
+      /^Sends http:\/\/127\.0\.0\.1:\d+\S* to the wallet \S+, which asks you first\.$/,
+    );
     await screenshot(page, "www-embed", { whole: true });
     // The open panel lies over the page; close it as a user would.
     await page.evaluate(() =>

@@ -760,7 +760,13 @@ class LifelineAttachment extends EventTarget {
       chainName: this.#chainNames.get(chainId),
       wallet: this.#wallet,
       walletCount: 1,
-      fix: { offered, status: fix?.status, text: fix?.text },
+      fix: {
+        offered,
+        status: fix?.status,
+        text: fix?.text,
+        url: this.#fixes.get(chainId)?.rpcUrls?.[0],
+        wallet: this.#wallet,
+      },
     };
   }
 
