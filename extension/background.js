@@ -584,6 +584,11 @@ async function handleContentMessage(ctx, msg) {
     };
     if (msg.blockNumber !== undefined) event.blockNumber = msg.blockNumber;
     runActions(lifeline.handle(event, Date.now()));
+    if (msg.genesis !== undefined && msg.outcome.kind === "ok") {
+      const { method: _method, ...wallet } = base;
+      const genesis = { type: "walletGenesis", ...wallet, hash: msg.genesis };
+      guard(() => runActions(lifeline.handle(genesis, Date.now())));
+    }
   }
   syncTabMode(tab);
   markDirty();

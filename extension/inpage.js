@@ -38,6 +38,7 @@ import {
   const WALLET_RE = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${MAX_NAME_CHARS - 1}}$`);
   const METHOD_RE = new RegExp(`^[A-Za-z][A-Za-z0-9_]{0,${MAX_NAME_CHARS - 1}}$`);
   const HEX_RE = /^0x[0-9a-fA-F]{1,14}$/;
+  const HASH_RE = /^0x[0-9a-fA-F]{64}$/;
 
   const READ_METHODS = new Set(CONTRACT_READ_METHODS);
   const BROADCAST = new Set(BROADCAST_METHODS);
@@ -653,6 +654,30 @@ import {
       msg.chainId = report.chainId;
       post(msg);
     }
+    askGenesis(raw, chainId);
+  }
+
+  /**
+   * Our own read of block 0, once per chain the wallet is on, straight to the wallet and
+   * reported like any read: its hash says which chain the wallet follows, so only endpoints on
+   * that chain serve it (a chain id can be reused by a fork). It carries nothing about the user.
+   */
+  function askGenesis(raw, chainId) {
+    const info = infoOf(raw);
+    if (info.genesisAsked === chainId) return;
+    info.genesisAsked = chainId;
+    const report = reportStart({ raw, wallet: walletOf(raw), method: "eth_getBlockByNumber" });
+    try {
+      const request = reflectGet(raw, "request", raw);
+      PromiseCtor.resolve(
+        apply(request, raw, [{ method: "eth_getBlockByNumber", params: ["0x0", false] }]),
+      ).then(
+        (value) => reportOk(report, value),
+        (error) => reportError(report, error),
+      );
+    } catch (error) {
+      reportError(report, error);
+    }
   }
 
   function listenForChain(raw) {
@@ -731,7 +756,21 @@ import {
     return report;
   }
 
-  function reportFinish(report, outcome, blockNumber) {
+  /** Block 0's hash when this answer is block 0 (ours or the page's own read of it). */
+  function genesisOf(report, value) {
+    if (report.method !== "eth_getBlockByNumber" || typeof value !== "object" || !value) {
+      return undefined;
+    }
+    try {
+      const number = reflectGet(value, "number");
+      const hash = reflectGet(value, "hash");
+      return number === "0x0" && typeof hash === "string" && HASH_RE.test(hash) ? hash : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  function reportFinish(report, outcome, blockNumber, genesis) {
     if (report.done) return;
     report.done = true;
     const msg = {
@@ -743,6 +782,7 @@ import {
       outcome,
     };
     if (blockNumber !== undefined) msg.blockNumber = blockNumber;
+    if (genesis !== undefined) msg.genesis = genesis;
     send(report, msg);
   }
 
@@ -751,7 +791,7 @@ import {
       if (report.method === "eth_chainId") learnChain(report.raw, value);
       if (report.switchTo !== undefined) learnChain(report.raw, report.switchTo);
       const blockNumber = report.method === "eth_blockNumber" ? parseQuantity(value) : undefined;
-      reportFinish(report, { kind: "ok" }, blockNumber);
+      reportFinish(report, { kind: "ok" }, blockNumber, genesisOf(report, value));
     } catch {
       // fail open
     }

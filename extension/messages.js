@@ -135,6 +135,7 @@ import { MAX_NAME_CHARS } from "./contract.js";
   const wallet = str(Limits.walletChars, WALLET_RE);
   const method = str(Limits.methodChars, METHOD_RE);
   const rpcCode = int(-(2 ** 31), 2 ** 31 - 1);
+  const blockHash = str(66, /^0x[0-9a-fA-F]{64}$/);
 
   /** Fails unless `v` is a plain object with exactly the schema's keys (optional ones marked). */
   function object(schema) {
@@ -371,6 +372,8 @@ import { MAX_NAME_CHARS } from "./contract.js";
     latencyMs: num(0, Limits.latencyMs),
     outcome: observed,
     "blockNumber?": int(0, Number.MAX_SAFE_INTEGER),
+    /** Block 0's hash, when the read was block 0: the chain the wallet follows. */
+    "genesis?": blockHash,
   };
   const fallback = {
     type: literal("fallback"),

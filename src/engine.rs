@@ -74,6 +74,14 @@ pub enum Event {
     TabClosed {
         tab: TabId,
     },
+    /// The hash of block 0 as the tab's wallet answered it: the chain the wallet is on. It
+    /// narrows which endpoints serve this wallet only; shared endpoint state is not touched.
+    WalletGenesis {
+        tab: TabId,
+        wallet: String,
+        chain_id: ChainId,
+        hash: String,
+    },
     /// A per-site mode for one tab, or `None` to follow the global setting.
     TabMode {
         tab: TabId,
@@ -188,6 +196,7 @@ pub enum FallbackStep {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineError {
     InvalidName(&'static str),
+    InvalidHash,
     TooManyWallets,
     Setting(InvalidSetting),
     Registry(RegistryError),
@@ -197,6 +206,7 @@ impl std::fmt::Display for EngineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::InvalidName(what) => write!(f, "invalid {what}: empty or over {MAX_NAME_LEN} bytes"),
+            Self::InvalidHash => write!(f, "invalid block hash: not 0x and 64 hex digits"),
             Self::TooManyWallets => write!(f, "this tab already has the maximum number of tracked wallets"),
             Self::Setting(e) => e.fmt(f),
             Self::Registry(e) => e.fmt(f),
@@ -241,6 +251,9 @@ struct WalletState {
     /// Until when a fallback that beat it keeps the wallet suspect.
     #[serde(default)]
     suspect_until_ms: u64,
+    /// The fingerprint of the wallet's own block 0, once it answered it.
+    #[serde(default)]
+    genesis: Option<u64>,
 }
 
 impl WalletState {
@@ -255,6 +268,7 @@ impl WalletState {
             was_open: false,
             recovered_until_ms: 0,
             suspect_until_ms: 0,
+            genesis: None,
         }
     }
 }
@@ -544,6 +558,12 @@ impl Engine {
                 if let Some(head) = shown_head {
                     self.note_shown_head(tab, chain_id, head);
                 }
+                self.refresh_tab(tab);
+            }
+            Event::WalletGenesis { tab, wallet, chain_id, hash } => {
+                check_name(&wallet, "wallet")?;
+                let genesis = crate::jsonrpc::hash_fingerprint(&hash).ok_or(EngineError::InvalidHash)?;
+                self.wallet_mut(tab, &wallet, chain_id)?.genesis = Some(genesis);
                 self.refresh_tab(tab);
             }
             Event::TabClosed { tab } => {
@@ -841,19 +861,23 @@ impl Engine {
             .registry
             .chain(flight.chain_id)
             .and_then(|c| {
-                c.servable_indices(&self.settings, now)
-                    .into_iter()
-                    .filter_map(|i| c.endpoints.get(i))
-                    .filter(|e| !flight.tried.contains(&e.url))
-                    // No time travel: skip an endpoint known to be behind what the page saw (a
-                    // head probed after the page saw its block, and still lower). An older probe
-                    // proves nothing; an eth_blockNumber answer itself is checked exactly.
-                    .find(|e| {
-                        shown.is_none_or(|s| {
-                            e.health.head().is_some_and(|h| h.number >= s.number || h.seen_ms < s.seen_ms)
-                        })
+                c.servable_indices(
+                    &self.settings,
+                    now,
+                    self.wallet_genesis(flight.tab, &flight.wallet, flight.chain_id),
+                )
+                .into_iter()
+                .filter_map(|i| c.endpoints.get(i))
+                .filter(|e| !flight.tried.contains(&e.url))
+                // No time travel: skip an endpoint known to be behind what the page saw (a
+                // head probed after the page saw its block, and still lower). An older probe
+                // proves nothing; an eth_blockNumber answer itself is checked exactly.
+                .find(|e| {
+                    shown.is_none_or(|s| {
+                        e.health.head().is_some_and(|h| h.number >= s.number || h.seen_ms < s.seen_ms)
                     })
-                    .map(|e| e.url.clone())
+                })
+                .map(|e| e.url.clone())
             })
             .filter(|_| now < flight.deadline_ms);
         let Some(url) = next else {
@@ -1118,10 +1142,16 @@ impl Engine {
         tab.mode.unwrap_or(self.settings.mode)
     }
 
-    /// The best fallback that may serve reads now: (url, host, latency).
-    fn best_fallback(&self, chain_id: ChainId) -> Option<(&str, &str, Option<u64>)> {
-        let chain = self.registry.chain(chain_id)?;
-        let i = chain.servable_indices(&self.settings, self.now_ms).into_iter().next()?;
+    /// The genesis a tab's wallet reported for a chain, if it did.
+    fn wallet_genesis(&self, tab: TabId, wallet: &str, chain_id: ChainId) -> Option<u64> {
+        let t = self.tabs.get(&tab)?;
+        t.wallets.iter().find(|w| w.wallet == wallet && w.chain_id == chain_id)?.genesis
+    }
+
+    /// The best fallback that may serve this wallet's reads now: (url, host, latency).
+    fn best_fallback(&self, w: &WalletState) -> Option<(&str, &str, Option<u64>)> {
+        let chain = self.registry.chain(w.chain_id)?;
+        let i = chain.servable_indices(&self.settings, self.now_ms, w.genesis).into_iter().next()?;
         chain.endpoints.get(i).map(|e| (e.url.as_str(), e.host(), e.health.ewma_ms()))
     }
 
@@ -1135,7 +1165,7 @@ impl Engine {
             .map(|f| now.saturating_sub(f.started_ms))
             .max()
             .filter(|age| *age >= self.settings.slow_request_ms);
-        let fallback = self.best_fallback(w.chain_id).map(|(_, host, ms)| (host, ms));
+        let fallback = self.best_fallback(w).map(|(_, host, ms)| (host, ms));
         let slow_tail =
             w.health.latency_percentile(95).is_some_and(|p95| p95 >= self.settings.slow_request_ms);
         let state = match w.health.circuit() {
@@ -1171,7 +1201,7 @@ impl Engine {
     /// up first as exactly that), and waiting for three time-outs would leave the page stuck
     /// for seconds. While the circuit is open, reads go straight to the fallback.
     fn policy(&self, tab: &TabState, w: &WalletState) -> Policy {
-        if self.mode(tab) != Mode::Protect || self.best_fallback(w.chain_id).is_none() {
+        if self.mode(tab) != Mode::Protect || self.best_fallback(w).is_none() {
             return Policy::Pass;
         }
         match w.health.circuit() {
@@ -1212,7 +1242,7 @@ impl Engine {
         // whatever object the page exposes as its wallet.
         let chain = self.registry.chain(w.chain_id)?;
         let shareable = chain
-            .servable_indices(&self.settings, self.now_ms)
+            .servable_indices(&self.settings, self.now_ms, w.genesis)
             .into_iter()
             .filter_map(|i| chain.endpoints.get(i))
             .find(|e| e.shareable())?;

@@ -232,8 +232,13 @@ pub fn block_fingerprint(raw: &RawValue) -> Option<u64> {
         hash: &'a str,
     }
     let block: Block = serde_json::from_str(raw.get()).ok()?;
-    let digits = block.hash.strip_prefix("0x")?;
-    if digits.len() != 64 {
+    hash_fingerprint(block.hash)
+}
+
+/// The first 64 bits of a 32-byte block hash (`0x` and 64 hex digits), or `None`.
+pub fn hash_fingerprint(hash: &str) -> Option<u64> {
+    let digits = hash.strip_prefix("0x")?;
+    if digits.len() != 64 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     u64::from_str_radix(digits.get(..16)?, 16).ok()

@@ -358,10 +358,16 @@ impl Chain {
     }
 
     /// Candidates that may serve a read now, fastest first: chain id verified, usable, and a
-    /// trusted head.
-    pub fn servable_indices(&self, settings: &Settings, now_ms: u64) -> Vec<usize> {
+    /// trusted head. `wallet_genesis` is the genesis the wallet itself reported, when it did:
+    /// then only endpoints on the wallet's own chain serve it, whatever most endpoints say.
+    pub fn servable_indices(
+        &self,
+        settings: &Settings,
+        now_ms: u64,
+        wallet_genesis: Option<u64>,
+    ) -> Vec<usize> {
         // Worked out once, not per candidate: this runs on every verdict.
-        let genesis = self.chain_genesis();
+        let genesis = wallet_genesis.or_else(|| self.chain_genesis());
         let interval_ms = head_truth::chain_interval_ms(&self.reports(genesis, None));
         let mut ready: Vec<usize> = self
             .candidate_indices(settings, now_ms)

@@ -880,6 +880,58 @@ fn a_fork_that_reuses_the_chain_id_is_never_used() {
     assert!(matches!(steps.as_slice(), [FallbackStep::Declined { .. }]), "{steps:?}");
 }
 
+/// A block hash whose fingerprint (its first 64 bits) is `fingerprint`.
+fn hash_with(fingerprint: u64) -> String {
+    format!("0x{fingerprint:016x}{}", "0".repeat(48))
+}
+
+#[test]
+fn a_wallet_is_served_only_by_endpoints_on_its_own_genesis() {
+    const FORK: u64 = 0x0bad_0000_0000_0001;
+    let genesis_of = |hash: u64| Event::WalletGenesis {
+        tab: TAB,
+        wallet: WALLET.into(),
+        chain_id: ETH,
+        hash: hash_with(hash),
+    };
+    let sends = |steps: &[FallbackStep]| -> Vec<String> {
+        steps
+            .iter()
+            .filter_map(|s| if let FallbackStep::Send { url, .. } = s { Some(url.clone()) } else { None })
+            .collect()
+    };
+    // Two endpoints that disagree on block 0, nobody to decide: neither serves, until the
+    // wallet answers its own block 0; then the one on the wallet's chain does.
+    let mut sim = Sim::new(Settings::default(), vec![chain(ETH, "Ethereum", &[A, B])]);
+    sim.endpoint(A, Behaviour::Healthy { chain_id: ETH, head: 1_000, latency_ms: 30 });
+    sim.endpoint(B, Behaviour::Healthy { chain_id: ETH, head: 1_000, latency_ms: 80 });
+    sim.genesis.insert(A.into(), FORK);
+    sim.read(ETH, Observed::Ok);
+    let steps = sim.serve(ETH, "eth_getBalance", FallbackReason::WalletError, Some(Observed::Timeout));
+    assert!(matches!(steps.as_slice(), [FallbackStep::Declined { .. }]), "{steps:?}");
+    sim.send(genesis_of(common::GENESIS));
+    let steps = sim.serve(ETH, "eth_getBalance", FallbackReason::WalletError, Some(Observed::Timeout));
+    assert_eq!(sends(&steps), [B], "{steps:?}");
+    assert!(matches!(steps.last(), Some(FallbackStep::Served { .. })), "{steps:?}");
+
+    // A wallet on a chain most endpoints are not on (a reset testnet, a local node reusing the
+    // chain id) is served by the endpoint on its chain alone, never by the majority.
+    let mut sim = world(Settings::default());
+    sim.genesis.insert(C.into(), FORK);
+    sim.read(ETH, Observed::Ok);
+    sim.send(genesis_of(FORK));
+    for method in ["eth_getBalance", "eth_blockNumber", "eth_call"] {
+        let steps = sim.serve(ETH, method, FallbackReason::WalletError, Some(Observed::Timeout));
+        assert_eq!(sends(&steps), [C], "{method}: {steps:?}");
+    }
+
+    // A hash that is not 32 bytes of hex is refused, and the wallet's genesis stays as it was.
+    let bad = Event::WalletGenesis { tab: TAB, wallet: WALLET.into(), chain_id: ETH, hash: "0x12".into() };
+    assert!(sim.engine.handle(bad, sim.now).is_err());
+    let steps = sim.serve(ETH, "eth_getBalance", FallbackReason::WalletError, Some(Observed::Timeout));
+    assert_eq!(sends(&steps), [C], "{steps:?}");
+}
+
 #[test]
 fn a_page_cannot_switch_fallbacks_off_for_other_tabs() {
     let mut sim = world(Settings::default());

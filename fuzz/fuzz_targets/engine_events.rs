@@ -112,7 +112,7 @@ impl World {
         let wallet = WALLETS[u.choose_index(WALLETS.len())?].to_string();
         let chain_id = CHAINS[u.choose_index(CHAINS.len())?];
         let method = METHODS[u.choose_index(METHODS.len())?];
-        let kind = u.int_in_range(0..=11)?;
+        let kind = u.int_in_range(0..=12)?;
         trace(&format!("t={} step {kind} tab {tab} {wallet} chain {chain_id} {method}", self.now));
         match kind {
             0 | 1 => self.handle(Event::RequestStarted {
@@ -146,6 +146,22 @@ impl World {
             }
             7 | 8 => self.answer_probe(u)?,
             9 | 10 => self.serve(u, tab, wallet, chain_id, method)?,
+            // The wallet's block 0, as the page reported it: any hash, well-formed or not.
+            11 => {
+                let hash = match u.int_in_range(0..=2)? {
+                    0 => format!("0x{:064x}", u.int_in_range(0..=3u8)?),
+                    1 => format!("0x{}", "ab".repeat(u.int_in_range(0..=40)?)),
+                    _ => String::arbitrary(u)?,
+                };
+                let well_formed =
+                    hash.strip_prefix("0x").is_some_and(|d| d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()));
+                let result = self.engine.handle(Event::WalletGenesis { tab, wallet, chain_id, hash }, self.now);
+                if !well_formed {
+                    assert!(matches!(result, Err(EngineError::InvalidHash)), "{result:?}");
+                } else if !self.settings_changed && !matches!(result, Err(EngineError::TooManyWallets)) {
+                    result.unwrap();
+                }
+            }
             _ => match u.int_in_range(0..=2)? {
                 // Anything as an event: the host's JSON is untrusted too.
                 0 => {

@@ -8,6 +8,7 @@ import http from "node:http";
 import { after, before, describe, test } from "node:test";
 import { build } from "esbuild";
 import { CHAIN_ID, DEV_ACCOUNT } from "../rig/chain.js";
+import { FORGED_BALANCE } from "../rig/fault-proxy.js";
 import { rpcCall } from "../rig/json-rpc.js";
 import { startStaticServer } from "../rig/static-server.js";
 import {
@@ -584,6 +585,61 @@ describe("lying endpoints", () => {
         (name) => world[name].stats().byMethod.eth_getBalance ?? 0,
       );
       assert.ok(honest[0] + honest[1] >= 5, `the honest fallbacks served: ${honest}`);
+    } finally {
+      await world.wallet.setMode("ok");
+      await page.close();
+    }
+  });
+});
+
+describe("fallbacks on another chain that reuses the chain id", () => {
+  let world;
+
+  before(async () => {
+    // Both fallbacks (two operators: a majority) answer another block 0 and forge balances;
+    // only the wallet's own block 0 says they are not its chain.
+    world = await startWorld({
+      settings: { mode: "protect" },
+      fallbacks: 2,
+      attackers: { fallback: "fork", fallback2: "fork" },
+    });
+  });
+  after(() => world?.stop());
+
+  test("the wallet's own block 0 decides: a majority on another chain serves it nothing", async () => {
+    const page = await openDapp(world);
+    try {
+      await page.evaluate(() => window.dapp.readAll());
+      await waitForEngine(world, page);
+      await page.waitForTimeout(4_000); // the fallbacks' chain ids and block 0 are asked
+      const asked = world.wallet.stats().byMethod.eth_getBlockByNumber ?? 0;
+      assert.equal(asked, 1, "the wallet was asked its block 0 once");
+      for (const name of ["fallback", "fallback2"]) {
+        assert.ok(world[name].stats().byMethod.eth_getBlockByNumber >= 1, `${name}'s block 0`);
+      }
+      await world.wallet.setMode("http:503");
+      await startTraffic(page);
+      await waitForBadge(page, "failing");
+      await page.waitForTimeout(3_000);
+      await stopTraffic(page);
+      const balance = await page.evaluate(
+        (account) =>
+          window.ethereum
+            .request({ method: "eth_getBalance", params: [account, "latest"] })
+            .then(String, (e) => ({ error: e.code ?? String(e) })),
+        DEV_ACCOUNT,
+      );
+      assert.notEqual(balance, FORGED_BALANCE, "a forged balance reached the page");
+      assert.ok(
+        balance?.error !== undefined,
+        `the wallet's own failure, not a fallback's answer: ${balance}`,
+      );
+      assert.ok(!(await badgeLog(page)).some((b) => b.state === "rerouting"), "rerouted to a fork");
+      for (const name of ["fallback", "fallback2"]) {
+        const { byMethod } = world[name].stats();
+        assert.equal(byMethod.eth_getBalance ?? 0, 0, `${name} served a balance`);
+        assert.equal(byMethod.eth_call ?? 0, 0, `${name} served a call`);
+      }
     } finally {
       await world.wallet.setMode("ok");
       await page.close();
