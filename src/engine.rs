@@ -11,7 +11,7 @@ use crate::head_truth::{self, Report};
 use crate::health::{Circuit, EndpointHealth, Head};
 use crate::method::{MethodClass, carries_account_data, classify_method};
 use crate::outcome::{Failure, FailureKind, Observed, Outcome, classify};
-use crate::registry::{ChainId, ChainSpec, Registry, RegistryError, Verification};
+use crate::registry::{ChainId, ChainSpec, Endpoint, Registry, RegistryError, Verification};
 use crate::settings::{InvalidSetting, Mode, Settings};
 use crate::suggest::{AddChainParams, add_chain_params};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -911,8 +911,9 @@ impl Engine {
                 t.wallets
                     .iter()
                     .map(|w| {
+                        let serving = self.serving(w);
                         let (badge, sentence) =
-                            self.verdict(t, w).unwrap_or((BadgeState::Healthy, String::new()));
+                            self.verdict(t, w, &serving).unwrap_or((BadgeState::Healthy, String::new()));
                         WalletStatus {
                             wallet: w.wallet.clone(),
                             chain_id: w.chain_id,
@@ -1088,9 +1089,11 @@ impl Engine {
         let Some(tab) = self.tabs.get(&tab_id) else { return };
         let mut updates = Vec::new();
         for (i, w) in tab.wallets.iter().enumerate() {
-            let Some((state, sentence)) = self.verdict(tab, w) else { continue };
-            let policy = self.policy(tab, w);
-            let fix = self.fix_for(tab, w, state);
+            // Which fallbacks may serve this wallet, worked out once for all three decisions.
+            let serving = self.serving(w);
+            let Some((state, sentence)) = self.verdict(tab, w, &serving) else { continue };
+            let policy = self.policy(tab, w, &serving);
+            let fix = self.fix_for(tab, w, state, &serving);
             updates.push((i, state, sentence, policy, fix));
         }
         let now = self.now_ms;
@@ -1148,14 +1151,22 @@ impl Engine {
         t.wallets.iter().find(|w| w.wallet == wallet && w.chain_id == chain_id)?.genesis
     }
 
-    /// The best fallback that may serve this wallet's reads now: (url, host, latency).
-    fn best_fallback(&self, w: &WalletState) -> Option<(&str, &str, Option<u64>)> {
-        let chain = self.registry.chain(w.chain_id)?;
-        let i = chain.servable_indices(&self.settings, self.now_ms, w.genesis).into_iter().next()?;
-        chain.endpoints.get(i).map(|e| (e.url.as_str(), e.host(), e.health.ewma_ms()))
+    /// The endpoints that may serve this wallet's reads now, fastest first.
+    fn serving(&self, w: &WalletState) -> Vec<&Endpoint> {
+        let Some(chain) = self.registry.chain(w.chain_id) else { return Vec::new() };
+        chain
+            .servable_indices(&self.settings, self.now_ms, w.genesis)
+            .into_iter()
+            .filter_map(|i| chain.endpoints.get(i))
+            .collect()
     }
 
-    fn verdict(&self, tab: &TabState, w: &WalletState) -> Option<(BadgeState, String)> {
+    fn verdict(
+        &self,
+        tab: &TabState,
+        w: &WalletState,
+        serving: &[&Endpoint],
+    ) -> Option<(BadgeState, String)> {
         let now = self.now_ms;
         let mode = self.mode(tab);
         let oldest_wait = tab
@@ -1165,7 +1176,7 @@ impl Engine {
             .map(|f| now.saturating_sub(f.started_ms))
             .max()
             .filter(|age| *age >= self.settings.slow_request_ms);
-        let fallback = self.best_fallback(w).map(|(_, host, ms)| (host, ms));
+        let fallback = serving.first().map(|e| (e.host(), e.health.ewma_ms()));
         let slow_tail =
             w.health.latency_percentile(95).is_some_and(|p95| p95 >= self.settings.slow_request_ms);
         let state = match w.health.circuit() {
@@ -1200,8 +1211,8 @@ impl Engine {
     /// not answered within its own healthy tail is one it is failing right now (a hang shows
     /// up first as exactly that), and waiting for three time-outs would leave the page stuck
     /// for seconds. While the circuit is open, reads go straight to the fallback.
-    fn policy(&self, tab: &TabState, w: &WalletState) -> Policy {
-        if self.mode(tab) != Mode::Protect || self.best_fallback(w).is_none() {
+    fn policy(&self, tab: &TabState, w: &WalletState, serving: &[&Endpoint]) -> Policy {
+        if self.mode(tab) != Mode::Protect || serving.is_empty() {
             return Policy::Pass;
         }
         match w.health.circuit() {
@@ -1234,18 +1245,20 @@ impl Engine {
         delay.div_ceil(HEDGE_DELAY_STEP_MS).saturating_mul(HEDGE_DELAY_STEP_MS)
     }
 
-    fn fix_for(&self, tab: &TabState, w: &WalletState, state: BadgeState) -> Option<AddChainParams> {
+    fn fix_for(
+        &self,
+        tab: &TabState,
+        w: &WalletState,
+        state: BadgeState,
+        serving: &[&Endpoint],
+    ) -> Option<AddChainParams> {
         if self.mode(tab) == Mode::Observe || !matches!(state, BadgeState::Failing | BadgeState::Rerouting) {
             return None;
         }
         // Only a URL with nothing private in it is ever offered: the wallet that receives it is
         // whatever object the page exposes as its wallet.
         let chain = self.registry.chain(w.chain_id)?;
-        let shareable = chain
-            .servable_indices(&self.settings, self.now_ms, w.genesis)
-            .into_iter()
-            .filter_map(|i| chain.endpoints.get(i))
-            .find(|e| e.shareable())?;
+        let shareable = serving.iter().find(|e| e.shareable())?;
         Some(add_chain_params(&chain.spec, &shareable.url))
     }
 }

@@ -75,6 +75,9 @@ pub struct Endpoint {
     /// [`Endpoint::operator`], worked out once: it is asked on every head comparison.
     #[serde(skip)]
     operator: String,
+    /// [`Endpoint::host`], worked out once: every verdict's sentence names it.
+    #[serde(skip)]
+    host: String,
 }
 
 impl Endpoint {
@@ -90,6 +93,7 @@ impl Endpoint {
             genesis: None,
             genesis_asked_ms: None,
             operator: operator_of(&spec.url).to_owned(),
+            host: endpoint_host(&spec.url).unwrap_or(&spec.url).to_owned(),
         }
     }
 
@@ -101,7 +105,7 @@ impl Endpoint {
 
     /// The host name shown to users ("ethereum-rpc.publicnode.com").
     pub fn host(&self) -> &str {
-        endpoint_host(&self.url).unwrap_or(&self.url)
+        if self.host.is_empty() { endpoint_host(&self.url).unwrap_or(&self.url) } else { &self.host }
     }
 
     /// Who runs it, as far as a URL can tell: its host, so two URLs of one provider count as
@@ -263,7 +267,7 @@ impl Chain {
     }
 
     fn reports(&self, genesis: Option<u64>, except: Option<usize>) -> Vec<Report> {
-        let mut by_operator: Vec<(&str, Report)> = Vec::new();
+        let mut by_operator: Vec<(&str, Report)> = Vec::with_capacity(self.endpoints.len());
         let on_chain = self
             .endpoints
             .iter()
@@ -307,22 +311,29 @@ impl Chain {
 
     /// The genesis more operators report than any other, if one does.
     fn chain_genesis(&self) -> Option<u64> {
-        let mut operators: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
-        for e in self.endpoints.iter().filter(|e| e.verification == Verification::Verified) {
-            if let Some(g) = e.genesis {
-                let seen = operators.entry(g).or_default();
-                if !seen.contains(&e.operator()) {
-                    seen.push(e.operator());
+        // (genesis, operator) once each, grouped by genesis: one allocation, on every verdict.
+        let mut seen: Vec<(u64, &str)> = self
+            .endpoints
+            .iter()
+            .filter(|e| e.verification == Verification::Verified)
+            .filter_map(|e| e.genesis.map(|g| (g, e.operator())))
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        let mut best: Option<(usize, u64)> = None;
+        let mut tied = false;
+        for run in seen.chunk_by(|a, b| a.0 == b.0) {
+            let Some(&(genesis, _)) = run.first() else { continue };
+            match best {
+                Some((most, _)) if run.len() < most => {}
+                Some((most, _)) if run.len() == most => tied = true,
+                _ => {
+                    best = Some((run.len(), genesis));
+                    tied = false;
                 }
             }
         }
-        let mut counts: Vec<(usize, u64)> = operators.into_iter().map(|(g, ops)| (ops.len(), g)).collect();
-        counts.sort_unstable_by(|a, b| b.cmp(a));
-        match counts.as_slice() {
-            [(first, g), (second, _), ..] if first > second => Some(*g),
-            [(_, g)] => Some(*g),
-            _ => None,
-        }
+        best.filter(|_| !tied).map(|(_, genesis)| genesis)
     }
 
     /// Whether the endpoint at `index`'s own head is trusted: known, not behind a quorum of the
