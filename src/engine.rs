@@ -39,6 +39,11 @@ const CHAIN_RECHECK_MS: u64 = 600_000;
 /// How long a failure, or a fallback answering for the wallet, keeps it suspect: reads that
 /// carry account data may be hedged meanwhile.
 const SUSPECT_MS: u64 = 10_000;
+/// How long a fallback that failed one of a tab's reads is tried last for that tab (a flapping
+/// endpoint that the probes have not caught yet would otherwise cost every read two requests),
+/// and how many such endpoints a tab remembers.
+const FAILED_FOR_TAB_MS: u64 = 5_000;
+const MAX_FAILED_FOR_TAB: usize = 8;
 /// Granularity of the published hedge delay.
 const HEDGE_DELAY_STEP_MS: u64 = 10;
 
@@ -284,6 +289,10 @@ struct TabState {
     shown_heads: Vec<(ChainId, Head)>,
     mode: Option<Mode>,
     last_active_ms: u64,
+    /// Fallbacks that failed one of this tab's reads lately, and until when they are tried
+    /// last for it. The tab's own business: shared health is judged from probes only.
+    #[serde(skip)]
+    failed_for_me: Vec<(String, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -801,6 +810,12 @@ impl Engine {
         // Behind what this page was already shown: not served.
         let behind_page = matches!((judged, block_number, shown), (Outcome::Success, Some(head), Some(s)) if head < s.number);
         if judged.failure().is_some() || behind_page || untrusted_head {
+            if let Some(tab) = self.tabs.get_mut(&flight.tab) {
+                tab.failed_for_me.retain(|(url, until)| *until > now && *url != flight.url);
+                if tab.failed_for_me.len() < MAX_FAILED_FOR_TAB {
+                    tab.failed_for_me.push((flight.url.clone(), now.saturating_add(FAILED_FOR_TAB_MS)));
+                }
+            }
             self.refresh_chain(flight.chain_id);
             return self.next_fallback_attempt(ticket, flight);
         }
@@ -857,27 +872,32 @@ impl Engine {
     fn next_fallback_attempt(&mut self, ticket: u64, mut flight: FallbackInFlight) -> FallbackStep {
         let now = self.now_ms;
         let shown = self.shown_head(flight.tab, flight.chain_id);
+        let failed_for_me = self.tabs.get(&flight.tab).map_or(&[][..], |t| t.failed_for_me.as_slice());
+        let failed_for_me = |url: &str| failed_for_me.iter().any(|(u, until)| u == url && *until > now);
         let next = self
             .registry
             .chain(flight.chain_id)
             .and_then(|c| {
-                c.servable_indices(
-                    &self.settings,
-                    now,
-                    self.wallet_genesis(flight.tab, &flight.wallet, flight.chain_id),
-                )
-                .into_iter()
-                .filter_map(|i| c.endpoints.get(i))
-                .filter(|e| !flight.tried.contains(&e.url))
-                // No time travel: skip an endpoint known to be behind what the page saw (a
-                // head probed after the page saw its block, and still lower). An older probe
-                // proves nothing; an eth_blockNumber answer itself is checked exactly.
-                .find(|e| {
-                    shown.is_none_or(|s| {
-                        e.health.head().is_some_and(|h| h.number >= s.number || h.seen_ms < s.seen_ms)
+                let eligible: Vec<&Endpoint> = c
+                    .servable_indices(
+                        &self.settings,
+                        now,
+                        self.wallet_genesis(flight.tab, &flight.wallet, flight.chain_id),
+                    )
+                    .into_iter()
+                    .filter_map(|i| c.endpoints.get(i))
+                    .filter(|e| !flight.tried.contains(&e.url))
+                    // No time travel: skip an endpoint known to be behind what the page saw (a
+                    // head probed after the page saw its block, and still lower). An older probe
+                    // proves nothing; an eth_blockNumber answer itself is checked exactly.
+                    .filter(|e| {
+                        shown.is_none_or(|s| {
+                            e.health.head().is_some_and(|h| h.number >= s.number || h.seen_ms < s.seen_ms)
+                        })
                     })
-                })
-                .map(|e| e.url.clone())
+                    .collect();
+                // One that failed this tab's reads lately goes last, for this tab only.
+                eligible.iter().find(|e| !failed_for_me(&e.url)).or(eligible.first()).map(|e| e.url.clone())
             })
             .filter(|_| now < flight.deadline_ms);
         let Some(url) = next else {

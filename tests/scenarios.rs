@@ -933,6 +933,35 @@ fn a_wallet_is_served_only_by_endpoints_on_its_own_genesis() {
 }
 
 #[test]
+fn a_fallback_that_failed_a_tabs_read_is_tried_last_for_that_tab_only() {
+    let first_send = |steps: &[FallbackStep]| {
+        steps.iter().find_map(|s| if let FallbackStep::Send { url, .. } = s { Some(url.clone()) } else { None })
+    };
+    let mut sim = world(Settings::default());
+    sim.read(ETH, Observed::Ok);
+    let wallet_error = Some(Observed::Timeout);
+    let steps = sim.serve(ETH, "eth_getBalance", FallbackReason::WalletError, wallet_error.clone());
+    let fastest = first_send(&steps).expect("a fallback was tried");
+    // The fastest fails this tab's next read (a 503 of a flapping endpoint, between probes).
+    sim.endpoint(&fastest, Behaviour::Fails(Observed::Http { status: 503, retry_after_ms: None }));
+    let steps = sim.serve(ETH, "eth_getBalance", FallbackReason::WalletError, wallet_error.clone());
+    assert_eq!(first_send(&steps), Some(fastest.clone()), "{steps:?}");
+    assert!(matches!(steps.last(), Some(FallbackStep::Served { url }) if *url != fastest), "{steps:?}");
+    sim.endpoint(&fastest, Behaviour::Healthy { chain_id: ETH, head: 1_000, latency_ms: 10 });
+    // This tab tries it last for a while: one request per read, not two...
+    let steps = sim.serve(ETH, "eth_getBalance", FallbackReason::WalletError, wallet_error.clone());
+    assert_ne!(first_send(&steps), Some(fastest.clone()), "{steps:?}");
+    // ...another tab is not steered by it...
+    sim.start(TAB + 1, WALLET, ETH, "eth_getBalance");
+    let other = sim.serve_in(TAB + 1, ETH, "eth_getBalance", FallbackReason::WalletError, wallet_error.clone());
+    assert_eq!(first_send(&other), Some(fastest.clone()), "{other:?}");
+    // ...and after a few seconds it is first again for this tab too.
+    sim.advance(5_001);
+    let steps = sim.serve(ETH, "eth_getBalance", FallbackReason::WalletError, wallet_error);
+    assert_eq!(first_send(&steps), Some(fastest), "{steps:?}");
+}
+
+#[test]
 fn a_page_cannot_switch_fallbacks_off_for_other_tabs() {
     let mut sim = world(Settings::default());
     sim.read(ETH, Observed::Ok);

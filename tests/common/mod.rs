@@ -225,7 +225,7 @@ impl Sim {
         self.serve_in(TAB, chain_id, method, reason, wallet_error)
     }
 
-    fn serve_in(
+    pub fn serve_in(
         &mut self,
         tab: u32,
         chain_id: u64,
