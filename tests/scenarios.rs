@@ -935,7 +935,9 @@ fn a_wallet_is_served_only_by_endpoints_on_its_own_genesis() {
 #[test]
 fn a_fallback_that_failed_a_tabs_read_is_tried_last_for_that_tab_only() {
     let first_send = |steps: &[FallbackStep]| {
-        steps.iter().find_map(|s| if let FallbackStep::Send { url, .. } = s { Some(url.clone()) } else { None })
+        steps
+            .iter()
+            .find_map(|s| if let FallbackStep::Send { url, .. } = s { Some(url.clone()) } else { None })
     };
     let mut sim = world(Settings::default());
     sim.read(ETH, Observed::Ok);
@@ -953,7 +955,8 @@ fn a_fallback_that_failed_a_tabs_read_is_tried_last_for_that_tab_only() {
     assert_ne!(first_send(&steps), Some(fastest.clone()), "{steps:?}");
     // ...another tab is not steered by it...
     sim.start(TAB + 1, WALLET, ETH, "eth_getBalance");
-    let other = sim.serve_in(TAB + 1, ETH, "eth_getBalance", FallbackReason::WalletError, wallet_error.clone());
+    let other =
+        sim.serve_in(TAB + 1, ETH, "eth_getBalance", FallbackReason::WalletError, wallet_error.clone());
     assert_eq!(first_send(&other), Some(fastest.clone()), "{other:?}");
     // ...and after a few seconds it is first again for this tab too.
     sim.advance(5_001);

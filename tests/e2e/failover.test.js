@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { rpcCall as jsonRpc } from "../rig/json-rpc.js";
 import {
+  anvilChain,
   badgeLog,
   badgeState,
   badgeUntil,
@@ -110,6 +111,46 @@ describe("the one-click wallet fix", () => {
       window.testWallets[0].refuseAddChain = true;
     });
     assert.equal((await pressFix(page)).fix, "refused");
+    await page.close();
+  });
+});
+
+describe("the fix never hands the page a credential", () => {
+  let world;
+  const KEY = "9f3c1a7e5b2d4f60a8c1e3b5d7f90a2c";
+
+  before(async () => {
+    world = await startWorld({ fallbacks: 2, settings: { mode: "suggest" } });
+    // The fastest fallback carries an API key in its path, as Infura's and Alchemy's do.
+    await world.fallback2.setMode("slow:150");
+    await world.serviceWorker.evaluate(
+      (chains) => chrome.storage.local.set({ userChains: chains }),
+      [anvilChain([`${world.fallback.url}/v3/${KEY}`, world.fallback2.url])],
+    );
+    await world.wallet.setMode("http:503");
+  });
+
+  after(() => world?.stop());
+
+  test("a keyed endpoint serves, but only one without a key is offered to the wallet", async () => {
+    const page = await openDapp(world);
+    await startTraffic(page);
+    await waitForBadge(page, "failing");
+    await stopTraffic(page);
+    await badgeUntil(page, (badge) => badge.fix === "offered");
+    const badge = await pressFix(page);
+    assert.equal(badge.fix, "added");
+    assert.ok(badge.before.includes(`Sends ${world.fallback2.url} to the wallet`), badge.before);
+    const calls = await page.evaluate(() =>
+      window.testWallets[0].calls.filter((c) => c.method === "wallet_addEthereumChain"),
+    );
+    assert.deepEqual(calls[0].params[0].rpcUrls, [world.fallback2.url]);
+    // Nothing the page can see holds the key: not its wallet's calls, not its DOM.
+    const seen = await page.evaluate(
+      () => JSON.stringify(window.testWallets[0].calls) + document.documentElement.outerHTML,
+    );
+    assert.ok(!seen.includes(KEY), "the page saw the API key");
+    assert.ok(world.fallback.stats().requests > 0, "the keyed endpoint was used for probes");
     await page.close();
   });
 });

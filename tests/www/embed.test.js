@@ -58,6 +58,10 @@ describe("embed on a plain provider", () => {
     await page.waitForFunction(() => window.embedExample?.lifeline, null, { timeout: 15_000 });
     assert.equal(await page.evaluate(() => window.embedExample.lifeline.steppedBack), false);
     assert.equal(await page.evaluate(() => document.body.dataset.protectedBy), "page");
+    // The wallet is asked its own block 0 once: only fallbacks on its chain may serve it.
+    const genesisAsked = () => world.wallet.stats().byMethod.eth_getBlockByNumber ?? 0;
+    for (let i = 0; i < 100 && genesisAsked() === 0; i++) await sleep(100);
+    assert.equal(genesisAsked(), 1, "the wallet's block 0, asked once");
     await page.evaluate(() => {
       window.__entries = [];
       window.embedExample.lifeline.addEventListener("request", (e) => {

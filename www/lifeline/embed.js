@@ -172,6 +172,8 @@ class LifelineAttachment extends EventTarget {
   #askedChainAt = -Infinity;
   /** Our own eth_chainId answer, reported once the engine runs: it starts the probes. */
   #chainAnswer = null;
+  /** The chain whose block 0 the wallet was asked for. */
+  #genesisAsked;
   #nextRequestId = 1;
   #inFlight = 0;
   #tickTimer;
@@ -320,12 +322,33 @@ class LifelineAttachment extends EventTarget {
    * fallbacks verified before the wallet's first failure, not after it.
    */
   #warmUp() {
+    if (!this.#engine || this.#chainId === undefined) return;
+    this.#askGenesis();
     const answer = this.#chainAnswer;
-    if (!this.#engine || this.#chainId === undefined || !answer) return;
+    if (!answer) return;
     this.#chainAnswer = null;
     const plan = { chainId: this.#chainId, method: "eth_chainId" };
     const requestId = this.#report(plan, "requestStarted");
     this.#finished(plan, requestId, Date.now() - answer.latencyMs, { kind: "ok" });
+  }
+
+  /**
+   * The wallet's own block 0, once per chain: only endpoints on the same chain (genesis) serve
+   * this wallet (a chain id can be reused by a fork). It carries nothing about the user.
+   */
+  #askGenesis() {
+    const chainId = this.#chainId;
+    if (this.#genesisAsked === chainId) return;
+    this.#genesisAsked = chainId;
+    this.#callWallet({ method: "eth_getBlockByNumber", params: ["0x0", false] }).then(
+      (block) => {
+        const hash = block?.number === "0x0" ? block.hash : undefined;
+        if (typeof hash !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(hash)) return;
+        const event = { type: "walletGenesis", tab: TAB, wallet: this.#wallet, chainId, hash };
+        this.#run(() => this.#engine?.handle(event, Date.now()));
+      },
+      () => {},
+    );
   }
 
   // --- the wrapped provider ------------------------------------------------------------------
