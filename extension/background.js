@@ -568,6 +568,12 @@ async function handleContentMessage(ctx, msg) {
   }
   if (!lifeline) return;
   const { tab } = ctx;
+  if (msg.type === M.ContentToBackground.walletGenesis) {
+    const { wallet, chainId, hash } = msg;
+    runActions(lifeline.handle({ type: "walletGenesis", tab, wallet, chainId, hash }, Date.now()));
+    markDirty();
+    return;
+  }
   const base = { tab, wallet: msg.wallet, chainId: msg.chainId, method: msg.method };
   if (msg.type === M.ContentToBackground.requestStarted) {
     const requestId = engineRequestId(ctx, msg.requestId, true);
@@ -584,11 +590,6 @@ async function handleContentMessage(ctx, msg) {
     };
     if (msg.blockNumber !== undefined) event.blockNumber = msg.blockNumber;
     runActions(lifeline.handle(event, Date.now()));
-    if (msg.genesis !== undefined && msg.outcome.kind === "ok") {
-      const { method: _method, ...wallet } = base;
-      const genesis = { type: "walletGenesis", ...wallet, hash: msg.genesis };
-      guard(() => runActions(lifeline.handle(genesis, Date.now())));
-    }
   }
   syncTabMode(tab);
   markDirty();

@@ -90,6 +90,9 @@ import { HOP_DEADLINES } from "./contract.js";
         badge.noteActivity(body.wallet, body.chainId);
         send(body);
         break;
+      case M.PageToContent.walletGenesis:
+        send(body);
+        break;
       case M.PageToContent.fallback:
         if (pendingFallbacks.has(body.id)) return;
         pendingFallbacks.set(

@@ -51,7 +51,16 @@ import {
   if (!httpDocument || origin === "null" || self.origin !== origin) return;
 
   // Captured before any page script runs, so later patches by the page cannot reach us.
-  const { apply, get: reflectGet, set: reflectSet, getOwnPropertyDescriptor: ownDesc } = Reflect;
+  const {
+    apply,
+    get: reflectGet,
+    set: reflectSet,
+    getOwnPropertyDescriptor: ownDesc,
+    ownKeys,
+    defineProperty: reflectDefine,
+    deleteProperty,
+    getPrototypeOf,
+  } = Reflect;
   const ObjectDefineProperty = Object.defineProperty;
   const postMessage = win.postMessage;
   const addEventListener = win.addEventListener;
@@ -274,7 +283,13 @@ import {
     if (!looksLikeProvider(value)) return value;
     let proxy;
     try {
-      proxy = new Proxy(value, providerHandler);
+      // A provider whose request (or legacy send) is locked, frozen or read-only like Brave
+      // Wallet's, cannot have it replaced through a Proxy over itself (a Proxy must report a
+      // locked property exactly): such a provider is seen through a stand-in target instead.
+      const locked = WRAPPED_METHODS.some((name) => mustStayExact(value, name));
+      proxy = locked
+        ? new Proxy(standIn(value), standInHandler)
+        : new Proxy(value, providerHandler);
     } catch {
       return value;
     }
@@ -290,16 +305,27 @@ import {
     return d !== undefined && !d.configurable && "value" in d && !d.writable;
   }
 
+  const WRAPPED_METHODS = ["request", "send", "sendAsync"];
+  /** stand-in target → the locked provider it stands for */
+  const standIns = new WeakMap();
+
+  function standIn(raw) {
+    const target = {};
+    standIns.set(target, raw);
+    return target;
+  }
+
   const providerHandler = {
     get(target, prop) {
       if (prop === EXTENSION_MARK) return true;
+      const raw = standIns.get(target) ?? target;
       // Getters and methods run against the real provider (private fields, brand checks).
-      const value = reflectGet(target, prop, target);
+      const value = reflectGet(raw, prop, raw);
       try {
-        if (mustStayExact(target, prop)) return value;
+        if (raw === target && mustStayExact(target, prop)) return value;
         if (typeof value === "function") {
-          if (prop === "request") return requestWrapper(target, value);
-          if (prop === "send" || prop === "sendAsync") return legacyWrapper(target, value, prop);
+          if (prop === "request") return requestWrapper(raw, value);
+          if (prop === "send" || prop === "sendAsync") return legacyWrapper(raw, value, prop);
           if (prop !== "constructor") return thisFixer(value);
         }
         if (prop === "providers" && Array.isArray(value)) return arrayView(value);
@@ -309,8 +335,28 @@ import {
       return value;
     },
     set(target, prop, value) {
-      return reflectSet(target, prop, value, target);
+      const raw = standIns.get(target) ?? target;
+      return reflectSet(raw, prop, value, raw);
     },
+  };
+
+  /**
+   * The rest of a locked provider's traps, forwarded to it. The stand-in has no properties
+   * of its own, so nothing is bound to report them exactly: descriptors read as configurable
+   * and the object as extensible, the price of protecting it (its values and methods are its
+   * own, `instanceof` holds).
+   */
+  const standInHandler = {
+    ...providerHandler,
+    has: (target, prop) => prop in standIns.get(target),
+    ownKeys: (target) => ownKeys(standIns.get(target)),
+    getOwnPropertyDescriptor(target, prop) {
+      const d = ownDesc(standIns.get(target), prop);
+      return d && { ...d, configurable: true };
+    },
+    defineProperty: (target, prop, desc) => reflectDefine(standIns.get(target), prop, desc),
+    deleteProperty: (target, prop) => deleteProperty(standIns.get(target), prop),
+    getPrototypeOf: (target) => getPrototypeOf(standIns.get(target)),
   };
 
   /** Calls a provider method with the real provider as `this`; `return this` stays the proxy. */
@@ -658,25 +704,29 @@ import {
   }
 
   /**
-   * Our own read of block 0, once per chain the wallet is on, straight to the wallet and
-   * reported like any read: its hash says which chain the wallet follows, so only endpoints on
-   * that chain serve it (a chain id can be reused by a fork). It carries nothing about the user.
+   * Our own read of block 0, once per chain the wallet is on, straight to the wallet like our
+   * eth_chainId (not a page read, so not reported as one): its hash says which chain the
+   * wallet follows, so only endpoints on that chain serve it (a chain id can be reused by a
+   * fork). It carries nothing about the user.
    */
   function askGenesis(raw, chainId) {
     const info = infoOf(raw);
     if (info.genesisAsked === chainId) return;
     info.genesisAsked = chainId;
-    const report = reportStart({ raw, wallet: walletOf(raw), method: "eth_getBlockByNumber" });
     try {
       const request = reflectGet(raw, "request", raw);
       PromiseCtor.resolve(
         apply(request, raw, [{ method: "eth_getBlockByNumber", params: ["0x0", false] }]),
       ).then(
-        (value) => reportOk(report, value),
-        (error) => reportError(report, error),
+        (block) => {
+          const hash = genesisHash(block);
+          if (hash !== undefined)
+            post({ type: "walletGenesis", wallet: walletOf(raw), chainId, hash });
+        },
+        () => {},
       );
-    } catch (error) {
-      reportError(report, error);
+    } catch {
+      // fail open: without it the chain's endpoints decide by majority
     }
   }
 
@@ -756,11 +806,9 @@ import {
     return report;
   }
 
-  /** Block 0's hash when this answer is block 0 (ours or the page's own read of it). */
-  function genesisOf(report, value) {
-    if (report.method !== "eth_getBlockByNumber" || typeof value !== "object" || !value) {
-      return undefined;
-    }
+  /** Block 0's hash, when `value` is block 0. */
+  function genesisHash(value) {
+    if (typeof value !== "object" || !value) return undefined;
     try {
       const number = reflectGet(value, "number");
       const hash = reflectGet(value, "hash");
@@ -770,7 +818,7 @@ import {
     }
   }
 
-  function reportFinish(report, outcome, blockNumber, genesis) {
+  function reportFinish(report, outcome, blockNumber) {
     if (report.done) return;
     report.done = true;
     const msg = {
@@ -782,7 +830,6 @@ import {
       outcome,
     };
     if (blockNumber !== undefined) msg.blockNumber = blockNumber;
-    if (genesis !== undefined) msg.genesis = genesis;
     send(report, msg);
   }
 
@@ -791,7 +838,7 @@ import {
       if (report.method === "eth_chainId") learnChain(report.raw, value);
       if (report.switchTo !== undefined) learnChain(report.raw, report.switchTo);
       const blockNumber = report.method === "eth_blockNumber" ? parseQuantity(value) : undefined;
-      reportFinish(report, { kind: "ok" }, blockNumber, genesisOf(report, value));
+      reportFinish(report, { kind: "ok" }, blockNumber);
     } catch {
       // fail open
     }

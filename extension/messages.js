@@ -32,6 +32,7 @@ import { MAX_NAME_CHARS } from "./contract.js";
     hello: "hello",
     requestStarted: "requestStarted",
     requestFinished: "requestFinished",
+    walletGenesis: "walletGenesis",
     fallback: "fallback",
     addChainResult: "addChainResult",
   });
@@ -44,6 +45,7 @@ import { MAX_NAME_CHARS } from "./contract.js";
   const ContentToBackground = Object.freeze({
     requestStarted: "requestStarted",
     requestFinished: "requestFinished",
+    walletGenesis: "walletGenesis",
     fallback: "fallback",
   });
   const BackgroundToContent = Object.freeze({
@@ -372,9 +374,9 @@ import { MAX_NAME_CHARS } from "./contract.js";
     latencyMs: num(0, Limits.latencyMs),
     outcome: observed,
     "blockNumber?": int(0, Number.MAX_SAFE_INTEGER),
-    /** Block 0's hash, when the read was block 0: the chain the wallet follows. */
-    "genesis?": blockHash,
   };
+  /** Block 0's hash as the wallet answered the wrapper's own read of it. */
+  const walletGenesis = { type: literal("walletGenesis"), wallet, chainId, hash: blockHash };
   const fallback = {
     type: literal("fallback"),
     id: requestId,
@@ -392,6 +394,7 @@ import { MAX_NAME_CHARS } from "./contract.js";
   const contentToBackground = union("type", {
     requestStarted: object(requestStarted),
     requestFinished: object(requestFinished),
+    walletGenesis: object(walletGenesis),
     fallback: object(fallback),
   });
 
@@ -401,6 +404,7 @@ import { MAX_NAME_CHARS } from "./contract.js";
     hello: withTarget(TARGET_CONTENT, { type: literal("hello") }),
     requestStarted: withTarget(TARGET_CONTENT, requestStarted),
     requestFinished: withTarget(TARGET_CONTENT, requestFinished),
+    walletGenesis: withTarget(TARGET_CONTENT, walletGenesis),
     fallback: withTarget(TARGET_CONTENT, fallback),
     addChainResult: withTarget(TARGET_CONTENT, {
       type: literal("addChainResult"),

@@ -159,6 +159,41 @@ describe("Protect mode", () => {
     await page.close();
   });
 
+  test("a wallet whose request cannot be replaced (Brave-style) is protected too", async () => {
+    const page = await openDapp(world, { locked: true });
+    try {
+      const seen = await page.evaluate(() => {
+        const d = Object.getOwnPropertyDescriptor(window.testWallets[0], "request");
+        return {
+          locked: d.writable === false && d.configurable === false,
+          wrapped: window.ethereum[Symbol.for("rpc-lifeline.extension")] === true,
+          request: typeof window.ethereum.request,
+          isWallet: window.ethereum.info?.rdns,
+        };
+      });
+      assert.deepEqual(seen, {
+        locked: true,
+        wrapped: true,
+        request: "function",
+        isWallet: "org.lifeline.testwallet",
+      });
+      await page.evaluate(() => window.dapp.readAll());
+      await waitForEngine(world, page);
+      const healthy = await page.evaluate(() => window.dapp.readAll());
+      await world.wallet.setMode("hang");
+      world.fallback.resetStats();
+      const started = Date.now();
+      const hedged = await page.evaluate(() => window.dapp.readAll());
+      const took = Date.now() - started;
+      assert.deepEqual(hedged, healthy, "the same answers, from the fallback");
+      assert.ok(took < 1_000, `answered after ${took} ms`);
+      assert.ok(world.fallback.stats().requests >= 3, JSON.stringify(world.fallback.stats()));
+    } finally {
+      await world.wallet.setMode("ok");
+      await page.close();
+    }
+  });
+
   test("no host permissions: a fallback that sends no CORS headers is still reached", async () => {
     const granted = await world.serviceWorker.evaluate(() => chrome.permissions.getAll());
     assert.deepEqual(granted.origins, ["<all_urls>"], "only the content scripts' match");

@@ -91,13 +91,17 @@ async function stopAll(stops) {
   }
 }
 
-/** Opens the dapp page with one wallet on `wallet` (and a second one when asked). */
-export async function openDapp(world, { second = false } = {}) {
+/**
+ * Opens the dapp page with one wallet on `wallet` (and a second one when asked). `locked`
+ * makes the wallets' `request`, `send` and `sendAsync` read-only and locked, as Brave's are.
+ */
+export async function openDapp(world, { second = false, locked = false } = {}) {
   const page = await world.context.newPage();
   const errors = [];
   page.on("pageerror", (error) => errors.push(error));
   const query = new URLSearchParams({ rpc: world.wallet.url });
   if (second) query.set("rpc2", world.wallet2.url);
+  if (locked) query.set("locked", "1");
   await page.goto(`${world.server.url}/dapp.html?${query}`);
   await page.evaluate(() => window.dappReady);
   watchBadge(page);

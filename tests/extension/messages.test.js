@@ -75,6 +75,23 @@ describe("page → content messages", () => {
     }
   });
 
+  it("accepts the wallet's block 0 only as a 32-byte hash", () => {
+    const genesis = {
+      target: T,
+      type: "walletGenesis",
+      wallet: "io.metamask",
+      chainId: 1,
+      hash: `0x${"d4e56740f876aef8".repeat(4)}`,
+    };
+    assert.ok(M.isPageMessage(genesis));
+    const { target: _t, ...forwarded } = genesis;
+    assert.ok(M.isContentMessage(forwarded));
+    for (const hash of ["0x12", `0x${"zz".repeat(32)}`, `${"ab".repeat(33)}`, 7, null]) {
+      assert.ok(!M.isPageMessage({ ...genesis, hash }), String(hash));
+    }
+    assert.ok(!M.isPageMessage({ ...genesis, url: "https://evil.example" }));
+  });
+
   it("returns a fresh copy without the prototype of the input", () => {
     const parsed = M.parsePageMessage(started);
     assert.deepEqual(parsed, started);
@@ -371,6 +388,7 @@ describe("constants", () => {
       "hello",
       "requestFinished",
       "requestStarted",
+      "walletGenesis",
     ]);
     assert.deepEqual(Object.values(M.ContentToPage).sort(), [
       "addChain",

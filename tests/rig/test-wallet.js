@@ -30,7 +30,7 @@ class WalletRpcError extends Error {
  * @param {{ rpcUrl: string, name?: string, rdns?: string, uuid?: string,
  *   errorShapes: { shapes: object[], walletMapping: Record<string, string> },
  *   accounts?: string[], chainIdHex?: string, setWindowEthereum?: boolean,
- *   announce?: boolean, isMetaMask?: boolean }} options
+ *   announce?: boolean, isMetaMask?: boolean, lockMethods?: boolean }} options
  */
 export function createTestWallet({
   rpcUrl,
@@ -43,6 +43,7 @@ export function createTestWallet({
   setWindowEthereum = false,
   announce = true,
   isMetaMask = false,
+  lockMethods = false,
 }) {
   const listeners = new Map();
   let nextId = 1;
@@ -130,6 +131,17 @@ export function createTestWallet({
   };
   wallet.off = wallet.removeListener;
   if (isMetaMask) wallet.isMetaMask = true;
+  // Like Brave Wallet: `request` cannot be replaced (read-only and locked), and neither can
+  // the legacy methods.
+  if (lockMethods) {
+    for (const name of ["request", "send", "sendAsync"]) {
+      Object.defineProperty(wallet, name, {
+        value: wallet[name],
+        writable: false,
+        configurable: false,
+      });
+    }
+  }
 
   async function respond({ id, method, params }) {
     const result = await wallet.request({ method, params });

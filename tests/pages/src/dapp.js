@@ -38,6 +38,7 @@ async function boot() {
     accounts: [DEV_ACCOUNT],
     chainIdHex: CHAIN_ID_HEX,
     announce: true,
+    lockMethods: query.get("locked") === "1",
   };
 
   const wallets = [];
